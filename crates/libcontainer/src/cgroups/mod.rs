@@ -1,0 +1,1 @@
+//! cgroups: placeholder, filled by the cgroups work (issue 4).

@@ -1,0 +1,1 @@
+//! namespaces (in progress)

@@ -1,0 +1,1 @@
+//! seccomp: placeholder, filled by the seccomp work (issue 7).

@@ -1,0 +1,1 @@
+//! tty (in progress)
