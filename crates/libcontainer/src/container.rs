@@ -1,1 +1,1092 @@
-//! container (in progress)
+//! Container lifecycle, as the CLI drives it: create, start, state, kill, delete, and the
+//! foreground wait of `run`. Works on the state directory (`state.rs`) and the init process
+//! (`process/`). Everything that depends on config.json is computed here, before the clone.
+
+use nix::sched::CloneFlags;
+use nix::sys::signal::Signal;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use crate::cgroups::{Cgroup, CgroupError};
+use crate::process::clone::{clone_process, Forked};
+use crate::process::init::{close_other_fds, InitConfig, Rlimit};
+use crate::process::sync::{self, FromInit, SyncError, ToInit};
+use crate::rootfs::{device, mount, RootfsConfig};
+use crate::spec::{self, SpecError};
+use crate::state::{self, State, StateDir, StateError, Status};
+use crate::sys::{Ctx, SysError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Namespace(#[from] crate::namespaces::NamespaceError),
+    #[error(transparent)]
+    Mount(#[from] mount::OptionError),
+    #[error(transparent)]
+    Cgroup(#[from] CgroupError),
+    #[error(transparent)]
+    Tty(#[from] crate::tty::TtyError),
+    #[error(transparent)]
+    Hook(#[from] crate::hooks::HookError),
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::SeccompError),
+    #[error("{0}")]
+    Config(String),
+    /// The init reported a failure (its text is the reason) or died before it was ready.
+    #[error("{0}")]
+    Init(String),
+    #[error("sync with init: {0}")]
+    Sync(#[from] SyncError),
+    #[error("container not running")]
+    NotRunning,
+    #[error("cannot {action} container in state `{status}`")]
+    WrongState {
+        action: &'static str,
+        status: Status,
+    },
+    #[error("pid file `{path}`: {source}")]
+    PidFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, ContainerError>;
+
+fn config(msg: impl Into<String>) -> ContainerError {
+    ContainerError::Config(msg.into())
+}
+
+/// Options of `create` (and `run`).
+#[derive(Debug, Default)]
+pub struct CreateOptions {
+    pub root: PathBuf,
+    pub id: String,
+    pub bundle: PathBuf,
+    pub pid_file: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
+    /// For `run -t` without a console socket: brig itself receives the pty master here.
+    pub console_fd: Option<OwnedFd>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: i32,
+    pub systemd_cgroup: bool,
+    pub rootless: bool,
+}
+
+/// Undo what a failed create made: the init, the cgroup, the state dir.
+struct CreateGuard {
+    init: Option<i32>,
+    intermediate: Option<i32>,
+    cgroup: Option<Cgroup>,
+    dir: Option<StateDir>,
+}
+
+impl Drop for CreateGuard {
+    fn drop(&mut self) {
+        for pid in [self.intermediate.take(), self.init.take()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid), Signal::SIGKILL);
+            let _ = waitpid(Pid::from_raw(pid), None);
+        }
+        if let Some(cg) = self.cgroup.take() {
+            let _ = cg.destroy();
+        }
+        if let Some(d) = self.dir.take() {
+            let _ = d.remove();
+        }
+    }
+}
+
+/// `brig create`: returns once the init is set up and waiting on the exec FIFO.
+pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Result<State> {
+    let bundle = spec::load_bundle(&opts.bundle)?;
+    let dir = StateDir::create(&opts.root, &opts.id)?;
+    let mut guard = CreateGuard {
+        init: None,
+        intermediate: None,
+        cgroup: None,
+        dir: None,
+    };
+    guard.dir = Some(dir);
+    let spec = &bundle.spec;
+    let linux = spec.linux().clone().unwrap_or_default();
+    let process = spec.process().clone().unwrap_or_default();
+    let namespaces = linux.namespaces().clone().unwrap_or_default();
+    let ns = crate::namespaces::Plan::from_spec(&namespaces)?;
+    if !ns.creates(LinuxNamespaceType::Mount) {
+        return Err(config(
+            "linux.namespaces: brig needs a new mount namespace (type `mount` without a path)",
+        ));
+    }
+    check_sysctls(&linux, &ns)?;
+    if linux
+        .mount_label()
+        .as_deref()
+        .is_some_and(|l| !l.is_empty())
+        && !Path::new("/sys/fs/selinux/enforce").exists()
+    {
+        return Err(config(
+            "linux.mountLabel: SELinux is not enabled on this host",
+        ));
+    }
+    if process
+        .selinux_label()
+        .as_deref()
+        .is_some_and(|l| !l.is_empty())
+        && !Path::new("/sys/fs/selinux/enforce").exists()
+    {
+        return Err(config(
+            "process.selinuxLabel: SELinux is not enabled on this host",
+        ));
+    }
+    let apparmor = process.apparmor_profile().clone().filter(|p| !p.is_empty());
+    if apparmor.is_some()
+        && std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+            .map(|s| s.trim() != "Y")
+            .unwrap_or(true)
+    {
+        return Err(config(
+            "process.apparmorProfile: AppArmor is not enabled on this host",
+        ));
+    }
+    if linux.intel_rdt().is_some() {
+        return Err(config("linux.intelRdt: Intel RDT is not supported by brig"));
+    }
+    if linux.net_devices().as_ref().is_some_and(|d| !d.is_empty()) {
+        return Err(config(
+            "linux.netDevices: moving network devices is not supported by brig",
+        ));
+    }
+    if linux.memory_policy().is_some() {
+        return Err(config(
+            "linux.memoryPolicy: NUMA memory policy is not supported by brig",
+        ));
+    }
+    let terminal = process.terminal().unwrap_or(false);
+    let console = match (terminal, &opts.console_socket, opts.console_fd.take()) {
+        (true, Some(p), _) => Some(crate::tty::connect(p)?),
+        (true, None, Some(fd)) => Some(fd),
+        (true, None, None) => {
+            return Err(config(
+                "process.terminal is true: --console-socket is required",
+            ))
+        }
+        (false, Some(_), _) => {
+            return Err(config(
+                "--console-socket given but process.terminal is false",
+            ))
+        }
+        (false, None, _) => None,
+    };
+    let seccomp = match linux.seccomp() {
+        Some(s) => Some(crate::seccomp::compile(s)?),
+        None => None,
+    };
+
+    // Cgroup first, so the init can be born in it.
+    let mut cgroup = Cgroup::new(
+        linux.cgroups_path().as_deref(),
+        &opts.id,
+        opts.systemd_cgroup,
+    )?;
+    guard.cgroup = Some(cgroup.clone());
+    let made = cgroup.create(linux.resources().as_ref());
+    guard.cgroup = Some(cgroup.clone());
+    made?;
+
+    let dir = guard.dir.as_ref().expect("state dir");
+    let min_fd = 3 + opts.preserve_fds.max(0);
+    let fifo_path = dir.fifo_path();
+    nix::unistd::mkfifo(&fifo_path, nix::sys::stat::Mode::from_bits_truncate(0o622))
+        .ctx("mkfifo", fifo_path.display())?;
+    let fifo = nix::fcntl::open(
+        &fifo_path,
+        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ctx("open", fifo_path.display())?;
+    let (ours, theirs) = sync::pair()?;
+    // Our fds must not sit where the preserved fds go.
+    let fifo = above(fifo, min_fd)?;
+    let theirs = above(theirs, min_fd)?;
+    let console = console.map(|c| above(c, min_fd)).transpose()?;
+
+    let user = process.user();
+    let hooks = spec.hooks().clone().unwrap_or_default();
+    let (caps, warnings) = match process.capabilities() {
+        Some(c) => {
+            let (p, w) = crate::capabilities::CapPlan::from_spec(c);
+            (Some(p), w)
+        }
+        None => (None, Vec::new()),
+    };
+    for w in warnings {
+        log(tracing::Level::WARN, &w);
+    }
+    let in_userns = ns.has(LinuxNamespaceType::User);
+    let mut env: Vec<String> = process.env().clone().unwrap_or_default();
+    let mut preserve_fds = opts.preserve_fds.max(0);
+    if let Some(n) = listen_fds() {
+        env.retain(|e| !e.starts_with("LISTEN_FDS=") && !e.starts_with("LISTEN_PID="));
+        env.push(format!("LISTEN_FDS={n}"));
+        env.push("LISTEN_PID=1".into());
+        preserve_fds = preserve_fds.max(n);
+    }
+    let now = std::time::SystemTime::now();
+    let mut st = State {
+        id: opts.id.clone(),
+        pid: 0,
+        pid_start: 0,
+        bundle: bundle.dir.clone(),
+        rootfs: bundle.rootfs.clone(),
+        created: crate::time::rfc3339_nanos(now),
+        annotations: spec.annotations().clone().unwrap_or_default(),
+        owner: String::new(),
+        creating: true,
+        cgroup: serde_json::to_value(&cgroup).ok(),
+        systemd_cgroup: opts.systemd_cgroup,
+        rootless: opts.rootless,
+    };
+    let state_template = serde_json::to_string(&st.oci(Status::Creating)).unwrap_or_default();
+    let uid_map = id_map(linux.uid_mappings());
+    let gid_map = id_map(linux.gid_mappings());
+    let new_time = ns.creates(LinuxNamespaceType::Time);
+    let needs_parent_side_join = ns
+        .join
+        .iter()
+        .any(|j| !matches!(j.typ, LinuxNamespaceType::Pid | LinuxNamespaceType::Time));
+    let fast_path = !new_time
+        && !ns.joins(LinuxNamespaceType::User)
+        && !(ns.creates(LinuxNamespaceType::User) && needs_parent_side_join);
+    let cfg = InitConfig {
+        fast_path,
+        uid_map: uid_map.clone(),
+        gid_map: gid_map.clone(),
+        rootfs: rootfs_config(
+            spec,
+            &bundle.rootfs,
+            &bundle.dir,
+            &opts,
+            in_userns,
+            ns.creates(LinuxNamespaceType::Cgroup),
+        )?,
+        hostname: spec.hostname().clone().filter(|h| !h.is_empty()),
+        domainname: spec.domainname().clone().filter(|h| !h.is_empty()),
+        args: cstrings(
+            "process.args",
+            process.args().as_deref().unwrap_or_default(),
+        )?,
+        env: cstrings("process.env", &env)?,
+        cwd: process.cwd().clone(),
+        uid: user.uid(),
+        gid: user.gid(),
+        additional_gids: user.additional_gids().clone().unwrap_or_default(),
+        umask: user.umask().unwrap_or(0o022),
+        caps,
+        rlimits: rlimits(process.rlimits().as_deref().unwrap_or_default())?,
+        no_new_privileges: process.no_new_privileges().unwrap_or(false),
+        oom_score_adj: process.oom_score_adj(),
+        personality: personality(&linux)?,
+        apparmor,
+        time_offsets: time_offsets(&linux),
+        console,
+        console_size: process
+            .console_size()
+            .map(|b| (b.height() as u16, b.width() as u16)),
+        fifo,
+        preserve_fds,
+        sync: theirs,
+        runtime_hooks: hooks.prestart().as_ref().is_some_and(|h| !h.is_empty())
+            || hooks
+                .create_runtime()
+                .as_ref()
+                .is_some_and(|h| !h.is_empty()),
+        create_container_hooks: hooks.create_container().clone().unwrap_or_default(),
+        start_container_hooks: hooks.start_container().clone().unwrap_or_default(),
+        state_template,
+        seccomp,
+        ns,
+    };
+    if (cfg.rootfs.in_userns || cfg.hostname.is_some())
+        && cfg.hostname.is_some()
+        && !cfg.ns.has(LinuxNamespaceType::Uts)
+    {
+        return Err(config(
+            "hostname: setting a hostname needs a `uts` namespace",
+        ));
+    }
+    if cfg.domainname.is_some() && !cfg.ns.has(LinuxNamespaceType::Uts) {
+        return Err(config(
+            "domainname: setting a domainname needs a `uts` namespace",
+        ));
+    }
+    if cfg.ns.creates(LinuxNamespaceType::Time) && !Path::new("/proc/self/ns/time").exists() {
+        return Err(config(
+            "linux.namespaces: time namespaces are not supported by this kernel",
+        ));
+    }
+
+    // Step 1: clone. In the fast path the parent joins pid/time namespaces "for children" so
+    // the single clone lands in them; restored right after.
+    let mut flags = cfg.ns.new & !CloneFlags::CLONE_NEWCGROUP;
+    let mut restore = Vec::new();
+    if fast_path {
+        for j in cfg
+            .ns
+            .join
+            .iter()
+            .filter(|j| matches!(j.typ, LinuxNamespaceType::Pid | LinuxNamespaceType::Time))
+        {
+            let own = std::fs::File::open(format!(
+                "/proc/self/ns/{}_for_children",
+                crate::namespaces::proc_name(j.typ)
+            ))
+            .or_else(|_| {
+                std::fs::File::open(format!(
+                    "/proc/self/ns/{}",
+                    crate::namespaces::proc_name(j.typ)
+                ))
+            })
+            .map_err(|e| {
+                config(format!(
+                    "open own {} namespace: {e}",
+                    crate::namespaces::proc_name(j.typ)
+                ))
+            })?;
+            crate::namespaces::join(j)?;
+            restore.push((j.typ, OwnedFd::from(own)));
+        }
+    } else {
+        flags = CloneFlags::empty();
+    }
+    let cgroup_fd = cgroup.clone_into_fd();
+    let keep: Vec<i32> = [cfg.sync.as_raw_fd(), cfg.fifo.as_raw_fd()]
+        .into_iter()
+        .chain(cfg.console.as_ref().map(|c| c.as_raw_fd()))
+        .chain(cfg.ns.join.iter().map(|j| j.fd.as_raw_fd()))
+        .collect();
+    let forked = clone_process(flags.bits() as u64, cgroup_fd.as_ref().map(|f| f.as_fd()));
+    for (typ, fd) in &restore {
+        let _ = nix::sched::setns(fd.as_fd(), crate::namespaces::clone_flag(*typ));
+    }
+    let (child, in_cgroup) = match forked? {
+        Forked::Child => {
+            close_other_fds(&keep, preserve_fds);
+            // Closed by close_other_fds already: forget, do not close twice.
+            std::mem::forget(ours);
+            crate::process::init::run(cfg);
+        }
+        Forked::Parent { pid, in_cgroup } => (pid, in_cgroup),
+    };
+    drop(cfg);
+    let sock = ours.as_fd();
+    if fast_path {
+        guard.init = Some(child);
+    } else {
+        guard.intermediate = Some(child);
+    }
+    cgroup.add_task(child, in_cgroup)?;
+    if fast_path && flags.contains(CloneFlags::CLONE_NEWUSER) {
+        write_id_maps(child, &uid_map, &gid_map)?;
+    }
+    match ToInit::Go(if fast_path { child } else { 0 }).send(sock) {
+        Err(SyncError::Closed) => return Err(ContainerError::Init(died_early(child, 0))),
+        r => r?,
+    }
+    let mut init_pid = if fast_path { child } else { 0 };
+    loop {
+        let msg = match FromInit::recv(sock) {
+            Ok(m) => m,
+            Err(SyncError::Closed) => {
+                return Err(ContainerError::Init(died_early(child, init_pid)))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match msg {
+            FromInit::NeedIdMaps(pid) => {
+                write_id_maps(pid, &uid_map, &gid_map)?;
+                ToInit::Continue.send(sock)?;
+            }
+            FromInit::Pid(pid) => {
+                init_pid = pid;
+                guard.init = Some(pid);
+                let _ = waitpid(Pid::from_raw(child), None);
+                guard.intermediate = None;
+                ToInit::Go(pid).send(sock)?;
+            }
+            FromInit::NeedHooks => {
+                st.pid = init_pid;
+                let json = serde_json::to_vec(&st.oci(Status::Creating)).unwrap_or_default();
+                crate::hooks::run_all(
+                    "prestart",
+                    hooks.prestart().as_deref().unwrap_or_default(),
+                    &json,
+                )?;
+                crate::hooks::run_all(
+                    "createRuntime",
+                    hooks.create_runtime().as_deref().unwrap_or_default(),
+                    &json,
+                )?;
+                ToInit::Continue.send(sock)?;
+            }
+            FromInit::Warn(w) => log(tracing::Level::WARN, &w),
+            FromInit::Failed { what, .. } => {
+                return Err(ContainerError::Init(what));
+            }
+            FromInit::Ready => break,
+        }
+    }
+    // Step 4 done: record the container and hand back.
+    st.pid = init_pid;
+    st.pid_start = state::pid_start_time(init_pid).unwrap_or(0);
+    st.creating = false;
+    let dir = guard.dir.as_ref().expect("state dir");
+    dir.save(&st)?;
+    std::fs::write(
+        dir.path.join(state::CONFIG_COPY),
+        serde_json::to_vec(spec).unwrap_or_default(),
+    )
+    .map_err(|source| StateError::Io {
+        what: "write",
+        path: dir.path.join(state::CONFIG_COPY),
+        source,
+    })?;
+    if let Some(p) = &opts.pid_file {
+        write_pid_file(p, init_pid)?;
+    }
+    // Success: disarm the guard (the state dir stays, unlocked on drop).
+    guard.init = None;
+    guard.cgroup = None;
+    drop(guard.dir.take());
+    Ok(st)
+}
+
+/// Describe an init that closed the sync socket without a word.
+fn died_early(child: i32, init: i32) -> String {
+    let pid = if init > 0 { init } else { child };
+    match waitpid(Pid::from_raw(pid), None) {
+        Ok(WaitStatus::Exited(_, code)) => {
+            format!("container init exited with status {code} before it was ready")
+        }
+        Ok(WaitStatus::Signaled(_, sig, _)) => {
+            format!("container init was killed by {sig} before it was ready")
+        }
+        _ => "container init exited before it was ready".to_string(),
+    }
+}
+
+fn above(fd: OwnedFd, min: i32) -> Result<OwnedFd> {
+    if fd.as_raw_fd() >= min {
+        return Ok(fd);
+    }
+    let raw = nix::fcntl::fcntl(&fd, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(min))
+        .ctx("fcntl(F_DUPFD_CLOEXEC)", min)?;
+    // SAFETY: F_DUPFD_CLOEXEC returned a new fd that only we own.
+    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
+}
+
+fn listen_fds() -> Option<i32> {
+    let n: i32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
+    let pid_ok = std::env::var("LISTEN_PID")
+        .map(|p| p == std::process::id().to_string())
+        .unwrap_or(true);
+    (n > 0 && pid_ok).then_some(n)
+}
+
+fn cstrings(field: &str, v: &[String]) -> Result<Vec<CString>> {
+    v.iter()
+        .map(|s| {
+            CString::new(s.as_bytes())
+                .map_err(|_| config(format!("{field}: `{s}` contains a NUL byte")))
+        })
+        .collect()
+}
+
+fn id_map(m: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>) -> String {
+    m.iter()
+        .flatten()
+        .map(|e| format!("{} {} {}\n", e.container_id(), e.host_id(), e.size()))
+        .collect()
+}
+
+fn write_id_maps(pid: i32, uid_map: &str, gid_map: &str) -> Result<()> {
+    for (file, map) in [("uid_map", uid_map), ("gid_map", gid_map)] {
+        if map.is_empty() {
+            continue;
+        }
+        let p = format!("/proc/{pid}/{file}");
+        std::fs::write(&p, map)
+            .map_err(|e| config(format!("linux.{}Mappings: write {p}: {e}", &file[..3])))?;
+    }
+    Ok(())
+}
+
+fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
+    let err = |source| ContainerError::PidFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp",
+        path.file_name()
+            .map(|f| f.to_string_lossy())
+            .unwrap_or_default()
+    ));
+    std::fs::write(&tmp, pid.to_string()).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// runc's rule: a sysctl may only be set in a namespace the container owns.
+fn check_sysctls(linux: &oci_spec::runtime::Linux, ns: &crate::namespaces::Plan) -> Result<()> {
+    for key in linux.sysctl().iter().flat_map(|m| m.keys()) {
+        let ok = if key.starts_with("net.") {
+            ns.has(LinuxNamespaceType::Network)
+        } else if key.starts_with("kernel.msg")
+            || key.starts_with("kernel.sem")
+            || key.starts_with("kernel.shm")
+            || key.starts_with("fs.mqueue.")
+        {
+            ns.has(LinuxNamespaceType::Ipc)
+        } else if key == "kernel.hostname" || key == "kernel.domainname" {
+            ns.has(LinuxNamespaceType::Uts)
+        } else {
+            false
+        };
+        if !ok {
+            return Err(config(format!("linux.sysctl.{key}: not in a namespace of the container (only net.*, IPC and UTS keys with their namespace)")));
+        }
+    }
+    Ok(())
+}
+
+fn rlimits(list: &[oci_spec::runtime::PosixRlimit]) -> Result<Vec<Rlimit>> {
+    use oci_spec::runtime::PosixRlimitType as T;
+    list.iter()
+        .map(|r| {
+            let (resource, name) = match r.typ() {
+                T::RlimitCpu => (libc::RLIMIT_CPU, "RLIMIT_CPU"),
+                T::RlimitFsize => (libc::RLIMIT_FSIZE, "RLIMIT_FSIZE"),
+                T::RlimitData => (libc::RLIMIT_DATA, "RLIMIT_DATA"),
+                T::RlimitStack => (libc::RLIMIT_STACK, "RLIMIT_STACK"),
+                T::RlimitCore => (libc::RLIMIT_CORE, "RLIMIT_CORE"),
+                T::RlimitRss => (libc::RLIMIT_RSS, "RLIMIT_RSS"),
+                T::RlimitNproc => (libc::RLIMIT_NPROC, "RLIMIT_NPROC"),
+                T::RlimitNofile => (libc::RLIMIT_NOFILE, "RLIMIT_NOFILE"),
+                T::RlimitMemlock => (libc::RLIMIT_MEMLOCK, "RLIMIT_MEMLOCK"),
+                T::RlimitAs => (libc::RLIMIT_AS, "RLIMIT_AS"),
+                T::RlimitLocks => (libc::RLIMIT_LOCKS, "RLIMIT_LOCKS"),
+                T::RlimitSigpending => (libc::RLIMIT_SIGPENDING, "RLIMIT_SIGPENDING"),
+                T::RlimitMsgqueue => (libc::RLIMIT_MSGQUEUE, "RLIMIT_MSGQUEUE"),
+                T::RlimitNice => (libc::RLIMIT_NICE, "RLIMIT_NICE"),
+                T::RlimitRtprio => (libc::RLIMIT_RTPRIO, "RLIMIT_RTPRIO"),
+                T::RlimitRttime => (libc::RLIMIT_RTTIME, "RLIMIT_RTTIME"),
+            };
+            if r.soft() > r.hard() {
+                return Err(config(format!(
+                    "process.rlimits ({name}): soft limit {} is above hard limit {}",
+                    r.soft(),
+                    r.hard()
+                )));
+            }
+            Ok(Rlimit {
+                resource: resource as libc::c_int,
+                name,
+                soft: r.soft(),
+                hard: r.hard(),
+            })
+        })
+        .collect()
+}
+
+fn personality(linux: &oci_spec::runtime::Linux) -> Result<Option<libc::c_ulong>> {
+    use oci_spec::runtime::LinuxPersonalityDomain as D;
+    let Some(p) = linux.personality() else {
+        return Ok(None);
+    };
+    if p.flags().as_ref().is_some_and(|f| !f.is_empty()) {
+        return Err(config("linux.personality.flags: no flags are supported"));
+    }
+    Ok(Some(match p.domain() {
+        D::PerLinux => 0x0000,
+        D::PerLinux32 => 0x0008,
+    }))
+}
+
+fn time_offsets(linux: &oci_spec::runtime::Linux) -> String {
+    let mut out = String::new();
+    for (clock, off) in linux.time_offsets().iter().flatten() {
+        let id = match clock.as_str() {
+            "monotonic" => "monotonic",
+            "boottime" => "boottime",
+            other => other,
+        };
+        out.push_str(&format!(
+            "{id} {} {}\n",
+            off.secs().unwrap_or(0),
+            off.nanosecs().unwrap_or(0)
+        ));
+    }
+    out
+}
+
+fn rootfs_config(
+    spec: &Spec,
+    rootfs: &Path,
+    bundle: &Path,
+    opts: &CreateOptions,
+    in_userns: bool,
+    new_cgroupns: bool,
+) -> Result<RootfsConfig> {
+    use nix::mount::MsFlags;
+    let linux = spec.linux().clone().unwrap_or_default();
+    let mounts = spec.mounts().clone().unwrap_or_default();
+    let plans: Vec<_> = mounts
+        .iter()
+        .enumerate()
+        .map(|(i, m)| mount::plan(i, m, bundle))
+        .collect::<std::result::Result<_, _>>()?;
+    let setup_dev = !plans
+        .iter()
+        .any(|m| m.bind && m.destination == Path::new("/dev"));
+    let mut devices = device::defaults();
+    let extra = device::from_spec(linux.devices().as_deref().unwrap_or_default());
+    devices.retain(|d| !extra.iter().any(|e| e.path == d.path));
+    devices.extend(extra);
+    let prop = match linux.rootfs_propagation().as_deref() {
+        None | Some("") => None,
+        Some(p) => mount::propagation_option(p),
+    };
+    Ok(RootfsConfig {
+        rootfs: rootfs.to_path_buf(),
+        readonly: spec
+            .root()
+            .as_ref()
+            .and_then(|r| r.readonly())
+            .unwrap_or(false),
+        root_propagation: prop
+            .map(|p| p | MsFlags::MS_REC)
+            .unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC),
+        rootfs_propagation: prop,
+        mounts: plans,
+        devices,
+        setup_dev,
+        masked_paths: linux.masked_paths().clone().unwrap_or_default(),
+        readonly_paths: linux.readonly_paths().clone().unwrap_or_default(),
+        sysctl: linux
+            .sysctl()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        no_pivot: opts.no_pivot,
+        in_userns,
+        new_cgroupns,
+    })
+}
+
+/// Status of a container from its state record: derived, never stored.
+pub fn status(dir_path: &Path, st: &State) -> Status {
+    if !state::init_alive(st) {
+        return Status::Stopped;
+    }
+    if st.creating {
+        return Status::Creating;
+    }
+    if dir_path.join(state::EXEC_FIFO).exists() {
+        return Status::Created;
+    }
+    let frozen = st
+        .cgroup
+        .clone()
+        .and_then(|v| serde_json::from_value::<Cgroup>(v).ok())
+        .and_then(|c| c.is_frozen().ok())
+        .unwrap_or(false);
+    if frozen {
+        Status::Paused
+    } else {
+        Status::Running
+    }
+}
+
+/// `brig state`: read without taking the lock (writers replace state.json atomically), so a
+/// hook that asks for the state during create does not deadlock.
+pub fn state(root: &Path, id: &str) -> Result<(State, Status)> {
+    state::check_id(id)?;
+    let path = root.join(id);
+    let bytes = match std::fs::read(path.join(state::STATE_FILE)) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StateError::NotExist(id.to_string()).into())
+        }
+        Err(source) => {
+            return Err(StateError::Io {
+                what: "read",
+                path: path.join(state::STATE_FILE),
+                source,
+            }
+            .into())
+        }
+    };
+    let st: State = serde_json::from_slice(&bytes).map_err(|source| StateError::Corrupt {
+        path: path.join(state::STATE_FILE),
+        source,
+    })?;
+    let status = status(&path, &st);
+    Ok((st, status))
+}
+
+fn cgroup_of(st: &State) -> Option<Cgroup> {
+    st.cgroup
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+}
+
+fn load_spec(dir: &StateDir) -> Option<Spec> {
+    let bytes = std::fs::read(dir.path.join(state::CONFIG_COPY)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// `brig start`: release the init from its FIFO, then run poststart hooks.
+pub fn start(root: &Path, id: &str, log: &dyn Fn(tracing::Level, &str)) -> Result<()> {
+    let dir = StateDir::open(root, id)?;
+    let st = dir.load()?;
+    let s = status(&dir.path, &st);
+    if s != Status::Created {
+        return Err(ContainerError::WrongState {
+            action: "start",
+            status: s,
+        });
+    }
+    let fifo = dir.fifo_path();
+    let fd = nix::fcntl::open(
+        &fifo,
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK,
+        nix::sys::stat::Mode::empty(),
+    )
+    .ctx("open", fifo.display())?;
+    // Blocking reads from here on: the writer (init) opens as soon as a reader exists.
+    nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
+    )
+    .ctx("fcntl", fifo.display())?;
+    let mut buf = [0u8; 1];
+    let mut nap = std::time::Duration::from_micros(50);
+    loop {
+        match nix::unistd::read(&fd, &mut buf) {
+            Ok(1) => break,
+            Ok(_) => {
+                // No writer yet (EOF): the init is on its way into open(), or dead.
+                if !state::init_alive(&st) {
+                    let _ = std::fs::remove_file(&fifo);
+                    return Err(ContainerError::Init(
+                        "container init exited before start".into(),
+                    ));
+                }
+                std::thread::sleep(nap);
+                nap = (nap * 2).min(std::time::Duration::from_millis(10));
+            }
+            Err(nix::Error::EINTR) => {}
+            Err(e) => return Err(SysError::new("read", fifo.display().to_string(), e).into()),
+        }
+    }
+    std::fs::remove_file(&fifo).map_err(|source| StateError::Io {
+        what: "remove",
+        path: fifo.clone(),
+        source,
+    })?;
+    if let Some(spec) = load_spec(&dir) {
+        if let Some(h) = spec.hooks().as_ref().and_then(|h| h.poststart().clone()) {
+            let json = serde_json::to_vec(&st.oci(Status::Running)).unwrap_or_default();
+            for w in crate::hooks::run_all_warn("poststart", &h, &json) {
+                log(tracing::Level::WARN, &w);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `brig kill`: signal the init, or with `all` every process of the container's cgroup.
+pub fn kill(root: &Path, id: &str, sig: i32, all: bool) -> Result<()> {
+    let dir = StateDir::open(root, id)?;
+    let st = dir.load()?;
+    let s = status(&dir.path, &st);
+    if s == Status::Stopped {
+        if all {
+            if let Some(cg) = cgroup_of(&st) {
+                cg.signal_all(sig)?;
+            }
+        }
+        return Err(ContainerError::NotRunning);
+    }
+    if all {
+        if let Some(cg) = cgroup_of(&st) {
+            cg.signal_all(sig)?;
+            return Ok(());
+        }
+    }
+    // SAFETY: kill(2) with plain integers; the pid is checked live and ours above.
+    if unsafe { libc::kill(st.pid, sig) } < 0 {
+        let e = nix::Error::last();
+        if e == nix::Error::ESRCH {
+            return Err(ContainerError::NotRunning);
+        }
+        return Err(SysError::new("kill", format!("pid {}", st.pid), e).into());
+    }
+    Ok(())
+}
+
+/// `brig delete`: remove a stopped (or, with `force`, any) container and everything it made.
+pub fn delete(
+    root: &Path,
+    id: &str,
+    force: bool,
+    log: &dyn Fn(tracing::Level, &str),
+) -> Result<()> {
+    let dir = match StateDir::open(root, id) {
+        Err(StateError::NotExist(_)) if force => return Ok(()),
+        r => r?,
+    };
+    let st = match dir.load() {
+        Ok(st) => st,
+        // A create that died before its first save: nothing but the directory to remove.
+        Err(StateError::NotExist(_)) => {
+            dir.remove()?;
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let s = status(&dir.path, &st);
+    match s {
+        Status::Stopped | Status::Created => {}
+        _ if force => {}
+        _ => {
+            return Err(ContainerError::WrongState {
+                action: "delete",
+                status: s,
+            })
+        }
+    }
+    let cg = cgroup_of(&st);
+    if s != Status::Stopped {
+        if s == Status::Paused {
+            // A frozen process cannot die: SIGKILL is queued until it is thawed.
+            if let Some(cg) = &cg {
+                let _ = cg.signal_all(libc::SIGKILL);
+            }
+        }
+        // SAFETY: kill(2) with plain integers on the pid checked live above.
+        unsafe { libc::kill(st.pid, libc::SIGKILL) };
+        wait_gone(&st);
+    }
+    if let Some(cg) = &cg {
+        cg.destroy()?;
+    }
+    if let Some(spec) = load_spec(&dir) {
+        if let Some(h) = spec.hooks().as_ref().and_then(|h| h.poststop().clone()) {
+            let json = serde_json::to_vec(&st.oci(Status::Stopped)).unwrap_or_default();
+            for w in crate::hooks::run_all_warn("poststop", &h, &json) {
+                log(tracing::Level::WARN, &w);
+            }
+        }
+    }
+    dir.remove()?;
+    Ok(())
+}
+
+/// Wait until the init is gone (exited or a zombie that its parent will reap).
+fn wait_gone(st: &State) {
+    // Reap it if it is our child (brig run); otherwise poll.
+    let _ = waitpid(Pid::from_raw(st.pid), Some(WaitPidFlag::WNOHANG));
+    let mut nap = std::time::Duration::from_micros(100);
+    for _ in 0..2000 {
+        if !state::init_alive(st) {
+            return;
+        }
+        if let Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..)) =
+            waitpid(Pid::from_raw(st.pid), Some(WaitPidFlag::WNOHANG))
+        {
+            return;
+        }
+        std::thread::sleep(nap);
+        nap = (nap * 2).min(std::time::Duration::from_millis(10));
+    }
+}
+
+/// One row of `brig list`.
+pub struct Listed {
+    pub state: State,
+    pub status: Status,
+}
+
+pub fn list(root: &Path) -> Result<Vec<Listed>> {
+    let mut out = Vec::new();
+    for id in state::list_ids(root)? {
+        if let Ok((st, status)) = state(root, &id) {
+            out.push(Listed { state: st, status });
+        }
+    }
+    Ok(out)
+}
+
+/// `brig run` in the foreground: forward signals to the init until it exits; returns the exit
+/// code brig should end with (128+N for death by signal N). With `master`, also copy the pty.
+pub fn wait_foreground(pid: i32, master: Option<OwnedFd>) -> i32 {
+    use nix::sys::signal::{SigSet, SigmaskHow};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGCHLD,
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGWINCH,
+        Signal::SIGCONT,
+        Signal::SIGTSTP,
+    ] {
+        set.add(s);
+    }
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None);
+    let sfd = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC);
+    let reap = || match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+        Ok(WaitStatus::Exited(_, code)) => Some(code),
+        Ok(WaitStatus::Signaled(_, sig, _)) => Some(128 + sig as i32),
+        Err(nix::Error::ECHILD) => Some(255),
+        _ => None,
+    };
+    if let Some(code) = reap() {
+        return code;
+    }
+    let Ok(sfd) = sfd else {
+        return match waitpid(Pid::from_raw(pid), None) {
+            Ok(WaitStatus::Exited(_, c)) => c,
+            Ok(WaitStatus::Signaled(_, s, _)) => 128 + s as i32,
+            _ => 255,
+        };
+    };
+    let mut master = master;
+    let mut stdin_open = true;
+    let mut buf = [0u8; 8192];
+    loop {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        let stdin = std::io::stdin();
+        if let Some(m) = &master {
+            fds.push(PollFd::new(m.as_fd(), PollFlags::POLLIN));
+            if stdin_open {
+                fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
+            }
+        }
+        if let Err(e) = poll(&mut fds, PollTimeout::NONE) {
+            if e != nix::Error::EINTR {
+                break;
+            }
+            continue;
+        }
+        let ev: Vec<_> = fds
+            .iter()
+            .map(|f| f.revents().unwrap_or(PollFlags::empty()))
+            .collect();
+        drop(fds);
+        if ev[0].contains(PollFlags::POLLIN) {
+            if let Ok(Some(info)) = sfd.read_signal() {
+                let sig = info.ssi_signo as i32;
+                if sig == libc::SIGCHLD {
+                    if let Some(code) = reap() {
+                        if let Some(m) = master.take() {
+                            drain(&m);
+                        }
+                        return code;
+                    }
+                } else if sig == libc::SIGWINCH {
+                    if let Some(m) = &master {
+                        // SAFETY: TIOCGWINSZ/TIOCSWINSZ through valid pointers on open fds.
+                        unsafe {
+                            let mut ws: libc::winsize = std::mem::zeroed();
+                            if libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) == 0 {
+                                libc::ioctl(m.as_raw_fd(), libc::TIOCSWINSZ, &ws);
+                            }
+                        }
+                    }
+                } else {
+                    // SAFETY: kill(2) with plain integers, to our own child.
+                    unsafe { libc::kill(pid, sig) };
+                }
+            }
+        }
+        if let Some(m) = &master {
+            if ev
+                .get(1)
+                .is_some_and(|e| e.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
+            {
+                match nix::unistd::read(m, &mut buf) {
+                    Ok(n) if n > 0 => {
+                        let _ = write_all(std::io::stdout().as_fd(), &buf[..n]);
+                    }
+                    _ => master = None,
+                }
+            }
+            if ev
+                .get(2)
+                .is_some_and(|e| e.intersects(PollFlags::POLLIN | PollFlags::POLLHUP))
+            {
+                match nix::unistd::read(std::io::stdin().as_fd(), &mut buf) {
+                    Ok(n) if n > 0 => {
+                        if let Some(m) = &master {
+                            let _ = write_all(m.as_fd(), &buf[..n]);
+                        }
+                    }
+                    _ => stdin_open = false,
+                }
+            }
+        }
+    }
+    255
+}
+
+fn drain(m: &OwnedFd) {
+    let mut buf = [0u8; 8192];
+    let _ = nix::fcntl::fcntl(
+        m,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    );
+    while let Ok(n) = nix::unistd::read(m, &mut buf) {
+        if n == 0 {
+            break;
+        }
+        let _ = write_all(std::io::stdout().as_fd(), &buf[..n]);
+    }
+}
+
+fn write_all(fd: std::os::fd::BorrowedFd, mut data: &[u8]) -> nix::Result<()> {
+    while !data.is_empty() {
+        match nix::unistd::write(fd, data) {
+            Ok(n) => data = &data[n..],
+            Err(nix::Error::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Annotations and other helpers for callers.
+pub fn annotations(st: &State) -> &HashMap<String, String> {
+    &st.annotations
+}

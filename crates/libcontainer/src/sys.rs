@@ -24,7 +24,11 @@ impl std::error::Error for SysError {}
 
 impl SysError {
     pub fn new(call: &'static str, what: impl Into<String>, errno: nix::Error) -> Self {
-        SysError { call, what: what.into(), errno }
+        SysError {
+            call,
+            what: what.into(),
+            errno,
+        }
     }
 }
 
@@ -35,6 +39,10 @@ pub trait Ctx<T> {
 
 impl<T> Ctx<T> for nix::Result<T> {
     fn ctx(self, call: &'static str, what: impl fmt::Display) -> Result<T, SysError> {
-        self.map_err(|errno| SysError { call, what: what.to_string(), errno })
+        self.map_err(|errno| SysError {
+            call,
+            what: what.to_string(),
+            errno,
+        })
     }
 }
