@@ -110,11 +110,18 @@ impl InitError {
 
 /// Entry point in the cloned child. Never returns.
 pub fn run(cfg: InitConfig) -> ! {
-    let sync = cfg.sync.as_raw_fd();
+    // Our own handle on the socket: `cfg` (and its fds) is gone when `init` returns an error.
+    let keep = cfg.sync.try_clone();
+    let sync = keep.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1);
     let err = match init(cfg) {
         Ok(never) => match never {},
         Err(e) => e,
     };
+    if matches!(err, InitError::Sync(super::sync::SyncError::Closed)) {
+        // brig gave up on us (a hook failed, or it was killed) and reports the reason itself.
+        // SAFETY: see below.
+        unsafe { libc::_exit(1) }
+    }
     // SAFETY: `sync` stays open until _exit (we never closed it on the error path).
     let sock = unsafe { BorrowedFd::borrow_raw(sync) };
     let msg = err.to_string();

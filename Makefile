@@ -1,0 +1,54 @@
+# brig: build, demo, test, bench. `make demo` runs a real container; `make test` installs what
+# the tests need and runs every test (unit, integration, conformance, VM layouts).
+SHELL := /bin/bash
+CARGO ?= cargo
+BRIG_DEBUG := target/debug/brig
+BRIG_RELEASE := target/release/brig
+DEMO := target/demo
+
+.PHONY: all build release deps demo test test-unit test-integration lint conformance test-vm bench clean
+
+all: build
+
+build:
+	$(CARGO) build --workspace
+
+release:
+	$(CARGO) build --release -p brig
+
+# Debian packages the tests need (busybox-static for test rootfs; runc and crun as reference
+# runtimes; hyperfine for benchmarks; qemu for the VM test bed). Installs only what is missing.
+DEB_PKGS := busybox-static runc crun hyperfine qemu-system-x86
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# A busybox bundle under target/demo and a real container run from it.
+demo: deps release
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)/rootfs/bin
+	@cp /bin/busybox $(DEMO)/rootfs/bin/ && for a in sh ls cat echo hostname id ps uname; do ln -s busybox $(DEMO)/rootfs/bin/$$a; done
+	@cd $(DEMO) && ../../$(BRIG_RELEASE) spec
+	@python3 -c 'import json,sys; p="$(DEMO)/config.json"; c=json.load(open(p)); c["process"]["terminal"]=False; c["process"]["args"]=["sh","-c","echo \"hello from $$(hostname), pid $$$$ in its own pid namespace\"; id; uname -sr; ps"]; c["linux"]["cgroupsPath"]="/brig-demo"; json.dump(c,open(p,"w"),indent=2)'
+	$(BRIG_RELEASE) --root $(CURDIR)/$(DEMO)/state run --bundle $(DEMO) demo
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test-unit:
+	$(CARGO) test --workspace --exclude brig-tests
+
+test-integration: build
+	BRIG=$(CURDIR)/$(BRIG_DEBUG) $(CARGO) test -p brig-tests -- --test-threads=2
+
+test: deps lint test-unit test-integration
+
+bench: deps release
+	./tests/bench/bench.sh $(BRIG_RELEASE)
+
+clean:
+	$(CARGO) clean
+	rm -rf $(DEMO)
