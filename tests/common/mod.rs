@@ -77,7 +77,7 @@ pub struct Env {
     pub dir: PathBuf,
     pub root: PathBuf,
     ids: std::cell::RefCell<Vec<String>>,
-    pids: std::cell::RefCell<Vec<i32>>,
+    pids: std::cell::RefCell<Vec<(String, i32)>>,
 }
 
 impl Env {
@@ -112,6 +112,7 @@ impl Env {
     pub fn bundle(&self, id: &str, args: &[&str], edit: impl FnOnce(&mut Value)) -> PathBuf {
         let b = self.dir.join(format!("bundle-{id}"));
         let bin = b.join("rootfs/bin");
+        let _ = std::fs::remove_dir_all(&b);
         std::fs::create_dir_all(&bin).unwrap();
         std::fs::copy("/bin/busybox", bin.join("busybox"))
             .expect("/bin/busybox (install busybox-static)");
@@ -181,7 +182,7 @@ impl Env {
             if let Ok(st) = self.state(id) {
                 self.pids
                     .borrow_mut()
-                    .push(st["pid"].as_i64().unwrap_or(0) as i32);
+                    .push((id.to_string(), st["pid"].as_i64().unwrap_or(0) as i32));
             }
         }
         r
@@ -228,7 +229,7 @@ impl Env {
         for d in cgroup_dirs(id) {
             assert!(!d.exists(), "cgroup {} left behind", d.display());
         }
-        for pid in self.pids.borrow().iter().filter(|p| **p > 0) {
+        for (_, pid) in self.pids.borrow().iter().filter(|(i, p)| i == id && *p > 0) {
             if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
                 let state = stat
                     .rsplit(')')
@@ -249,7 +250,7 @@ impl Drop for Env {
             if let Ok(st) = self.state(id) {
                 self.pids
                     .borrow_mut()
-                    .push(st["pid"].as_i64().unwrap_or(0) as i32);
+                    .push((id.clone(), st["pid"].as_i64().unwrap_or(0) as i32));
             }
             let _ = self
                 .cmd()
@@ -260,7 +261,7 @@ impl Drop for Env {
                 let _ = std::fs::remove_dir(&d);
             }
         }
-        for pid in self.pids.borrow().iter().filter(|p| **p > 0) {
+        for (_, pid) in self.pids.borrow().iter().filter(|(_, p)| *p > 0) {
             let _ = nix::sys::wait::waitpid(
                 nix::unistd::Pid::from_raw(*pid),
                 Some(nix::sys::wait::WaitPidFlag::WNOHANG),

@@ -213,6 +213,22 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
     let fifo_path = dir.fifo_path();
     nix::unistd::mkfifo(&fifo_path, nix::sys::stat::Mode::from_bits_truncate(0o622))
         .ctx("mkfifo", fifo_path.display())?;
+    // mkfifo's mode is filtered by our umask; the init (maybe root of a user namespace, i.e.
+    // "other" to this file) must be able to open it for writing.
+    nix::sys::stat::fchmodat(
+        nix::fcntl::AT_FDCWD,
+        &fifo_path,
+        nix::sys::stat::Mode::from_bits_truncate(0o622),
+        nix::sys::stat::FchmodatFlags::FollowSymlink,
+    )
+    .ctx("chmod", fifo_path.display())?;
+    if let (Some(uid), Some(gid)) = (
+        host_id_of_root(linux.uid_mappings()),
+        host_id_of_root(linux.gid_mappings()),
+    ) {
+        nix::unistd::chown(&fifo_path, Some(uid.into()), Some(gid.into()))
+            .ctx("chown", fifo_path.display())?;
+    }
     let fifo = nix::fcntl::open(
         &fifo_path,
         nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
@@ -269,9 +285,12 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
         .join
         .iter()
         .any(|j| !matches!(j.typ, LinuxNamespaceType::Pid | LinuxNamespaceType::Time));
-    let fast_path = !new_time
-        && !ns.joins(LinuxNamespaceType::User)
-        && !(ns.creates(LinuxNamespaceType::User) && needs_parent_side_join);
+    // One clone does it all unless the init must join or unshare in a particular order first:
+    // a new time namespace (offsets are written before anything enters it), joining a user
+    // namespace, or a new user namespace plus namespaces to join (those must be joined first).
+    let fast_path = !(new_time
+        || ns.joins(LinuxNamespaceType::User)
+        || ns.creates(LinuxNamespaceType::User) && needs_parent_side_join);
     let cfg = InitConfig {
         fast_path,
         uid_map: uid_map.clone(),
@@ -302,7 +321,7 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
         oom_score_adj: process.oom_score_adj(),
         personality: personality(&linux)?,
         apparmor,
-        time_offsets: time_offsets(&linux),
+        time_offsets: time_offsets(&linux)?,
         console,
         console_size: process
             .console_size()
@@ -342,7 +361,7 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
 
     // Step 1: clone. In the fast path the parent joins pid/time namespaces "for children" so
     // the single clone lands in them; restored right after.
-    let mut flags = cfg.ns.new & !CloneFlags::CLONE_NEWCGROUP;
+    let mut flags = CloneFlags::from_bits_retain(cfg.ns.new.bits() & !libc::CLONE_NEWCGROUP);
     let mut restore = Vec::new();
     if fast_path {
         for j in cfg
@@ -523,6 +542,14 @@ fn id_map(m: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>) -> String {
         .collect()
 }
 
+/// The host id that container id 0 maps to, if the spec maps it.
+fn host_id_of_root(m: &Option<Vec<oci_spec::runtime::LinuxIdMapping>>) -> Option<u32> {
+    m.iter()
+        .flatten()
+        .find(|e| e.container_id() == 0 && e.size() > 0)
+        .map(|e| e.host_id())
+}
+
 fn write_id_maps(pid: i32, uid_map: &str, gid_map: &str) -> Result<()> {
     for (file, map) in [("uid_map", uid_map), ("gid_map", gid_map)] {
         if map.is_empty() {
@@ -626,21 +653,21 @@ fn personality(linux: &oci_spec::runtime::Linux) -> Result<Option<libc::c_ulong>
     }))
 }
 
-fn time_offsets(linux: &oci_spec::runtime::Linux) -> String {
+fn time_offsets(linux: &oci_spec::runtime::Linux) -> Result<String> {
     let mut out = String::new();
     for (clock, off) in linux.time_offsets().iter().flatten() {
-        let id = match clock.as_str() {
-            "monotonic" => "monotonic",
-            "boottime" => "boottime",
-            other => other,
-        };
+        if clock != "monotonic" && clock != "boottime" {
+            return Err(config(format!(
+                "linux.timeOffsets.{clock}: unknown clock (monotonic or boottime)"
+            )));
+        }
         out.push_str(&format!(
-            "{id} {} {}\n",
+            "{clock} {} {}\n",
             off.secs().unwrap_or(0),
             off.nanosecs().unwrap_or(0)
         ));
     }
-    out
+    Ok(out)
 }
 
 fn rootfs_config(

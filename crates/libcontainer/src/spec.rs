@@ -67,7 +67,7 @@ pub fn parse(bytes: &[u8]) -> Result<Spec, (String, String)> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
-        let field = if field == "." {
+        let field = if field == "." || field == "?" {
             "(document)".to_string()
         } else {
             field
@@ -232,31 +232,31 @@ mod tests {
     fn validate_reports_fields() {
         let dir = std::env::temp_dir().join(format!("brig-spec-test-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("rootfs")).unwrap();
-        let ok = r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/"}}"#;
+        let ok = r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"}}"#;
         assert_eq!(validate(&spec_with(ok), &dir).unwrap(), dir.join("rootfs"));
         let cases = [
             (
-                r#"{"ociVersion":"2.0.0","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/"}}"#,
+                r#"{"ociVersion":"2.0.0","root":{"path":"rootfs"},"process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"}}"#,
                 "ociVersion",
             ),
             (
-                r#"{"ociVersion":"1.0.2","root":{"path":"nope"},"process":{"args":["sh"],"cwd":"/"}}"#,
+                r#"{"ociVersion":"1.0.2","root":{"path":"nope"},"process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"}}"#,
                 "root.path",
             ),
             (
-                r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":[],"cwd":"/"}}"#,
+                r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"user":{"uid":0,"gid":0},"args":[],"cwd":"/"}}"#,
                 "process.args",
             ),
             (
-                r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"x"}}"#,
+                r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"x"}}"#,
                 "process.cwd",
             ),
             (
-                r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"pid"},{"type":"pid"}]}}"#,
+                r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"pid"},{"type":"pid"}]}}"#,
                 "linux.namespaces[1]",
             ),
             (
-                r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"user"}]}}"#,
+                r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"},"linux":{"namespaces":[{"type":"user"}]}}"#,
                 "linux.uidMappings",
             ),
         ];

@@ -48,7 +48,7 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let t = UNIX_EPOCH + Duration::new(1_795_370_051, 5);
+        let t = UNIX_EPOCH + Duration::new(1_795_362_851, 5);
         assert_eq!(rfc3339_nanos(t), "2026-11-22T15:54:11.000000005Z");
         // leap day
         let t = UNIX_EPOCH + Duration::from_secs(951_782_400);

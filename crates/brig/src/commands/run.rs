@@ -54,6 +54,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         our_end = Some(a.into());
         opts.console_fd = Some(b.into());
     }
+    if !args.detach && !args.no_subreaper {
+        // The init may be a grandchild (joined pid/time namespaces fork twice): make it ours to
+        // wait for when its parent exits.
+        // SAFETY: prctl with integer arguments.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    }
     let log = |l, m: &str| ctx.log(l, m);
     let st =
         libcontainer::container::create(opts, &log).map_err(|e| format!("run {}: {e}", args.id))?;

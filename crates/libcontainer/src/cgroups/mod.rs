@@ -60,7 +60,7 @@ impl Cgroup {
             let mine = own
                 .lines()
                 .filter_map(|l| {
-                    l.splitn(3, ':')
+                    l.split(':')
                         .nth(1)
                         .map(|c| (c, l.splitn(3, ':').nth(2).unwrap_or("/")))
                 })

@@ -129,7 +129,7 @@ pub fn run(cfg: InitConfig) -> ! {
         errno: err.errno(),
         what: msg.clone(),
     };
-    if failed.send(sock).is_err() {
+    if READY.load(std::sync::atomic::Ordering::Relaxed) || failed.send(sock).is_err() {
         // brig create has gone (after Ready): the container's stderr is the only reader left.
         let _ = nix::unistd::write(std::io::stderr(), format!("brig: {msg}\n").as_bytes());
     }
@@ -144,6 +144,9 @@ pub fn run(cfg: InitConfig) -> ! {
 }
 
 enum Never {}
+
+/// Set once `Ready` is sent (this process is single-threaded; the atomic is just a safe static).
+static READY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn init(mut cfg: InitConfig) -> Result<Never, InitError> {
     let sync = cfg.sync.try_clone().map_err(|e| {
@@ -232,6 +235,8 @@ fn init(mut cfg: InitConfig) -> Result<Never, InitError> {
     let env = with_home(cfg.env, cfg.uid);
     let program = find_program(&cfg.args[0], &env)?;
     FromInit::Ready.send(sock)?;
+    // From here on brig may be gone: errors go to the container's stderr.
+    READY.store(true, std::sync::atomic::Ordering::Relaxed);
     // Step 5: wait for `brig start`.
     wait_for_start(cfg.fifo.as_fd())?;
     drop(cfg.fifo);
@@ -271,7 +276,7 @@ fn intermediate(cfg: &InitConfig, sock: BorrowedFd) -> Result<i32, InitError> {
     for j in &cfg.ns.join {
         namespaces::join(j)?;
     }
-    let mut flags = cfg.ns.new & !CloneFlags::CLONE_NEWCGROUP;
+    let mut flags = CloneFlags::from_bits_retain(cfg.ns.new.bits() & !libc::CLONE_NEWCGROUP);
     if flags.contains(CloneFlags::CLONE_NEWUSER) {
         namespaces::unshare(CloneFlags::CLONE_NEWUSER)?;
         FromInit::NeedIdMaps(nix::unistd::getpid().as_raw()).send(sock)?;

@@ -89,11 +89,6 @@ pub fn prepare(cfg: &RootfsConfig) -> Result<OwnedFd, RootfsError> {
     )
     .ctx("mount(rbind)", cfg.rootfs.display())
     .map_err(root_err)?;
-    if let Some(p) = cfg.rootfs_propagation {
-        sys_mount(None::<&str>, &cfg.rootfs, None::<&str>, p, None::<&str>)
-            .ctx("mount(propagation)", cfg.rootfs.display())
-            .map_err(root_err)?;
-    }
     let fd = nix::fcntl::open(
         &cfg.rootfs,
         nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,

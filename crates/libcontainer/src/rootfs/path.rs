@@ -78,6 +78,16 @@ pub fn ensure_in_root(
     kind: Kind,
     mode: u32,
 ) -> Result<OwnedFd, SysError> {
+    ensure_depth(root, path, kind, mode, 0)
+}
+
+fn ensure_depth(
+    root: BorrowedFd,
+    path: &Path,
+    kind: Kind,
+    mode: u32,
+    depth: u32,
+) -> Result<OwnedFd, SysError> {
     let err = |call, e| SysError::new(call, format!("`{}` in rootfs", path.display()), e);
     match open_in_root(root, path, 0) {
         Ok(fd) => return Ok(fd),
@@ -130,7 +140,23 @@ pub fn ensure_in_root(
                 return Err(err("mkdirat", nix::Error::last()));
             }
         }
-        parent = open_in_root(root, &so_far, 0).map_err(|e| err("openat2", e))?;
+        parent = match open_in_root(root, &so_far, 0) {
+            Ok(fd) => fd,
+            // A dangling symlink: create what it points to (inside the root) and go on there.
+            Err(nix::Error::ENOENT) if depth < 40 => {
+                let link =
+                    nix::fcntl::readlinkat(root, &so_far).map_err(|e| err("readlinkat", e))?;
+                let base = so_far.parent().unwrap_or(Path::new(""));
+                let target = if Path::new(&link).is_absolute() {
+                    PathBuf::from(&link)
+                } else {
+                    base.join(&link)
+                };
+                let rest: PathBuf = comps[i + 1..].iter().collect();
+                return ensure_depth(root, &target.join(rest), kind, mode, depth + 1);
+            }
+            Err(e) => return Err(err("openat2", e)),
+        };
     }
     Ok(parent)
 }
