@@ -1,0 +1,1 @@
+//! Real-host tests: create a cgroup under a unique prefix, limits, freeze a child, devices, OOM, destroy.
