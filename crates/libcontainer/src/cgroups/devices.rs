@@ -274,6 +274,7 @@ const ALU64_MOV_K: u8 = 0xb7;
 const ALU64_MOV_X: u8 = 0xbf;
 const JMP_JNE_K: u8 = 0x55;
 const JMP_JNE_X: u8 = 0x5d;
+const JMP_JEQ_K: u8 = 0x15;
 const JMP_EXIT: u8 = 0x95;
 
 fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
@@ -287,9 +288,11 @@ pub(crate) struct Program {
 }
 
 impl Program {
-    /// Build the program from the rules (runc's semantics): the rules are first reduced with the v1
-    /// semantics to a default and exceptions; a device matching an exception gets the opposite of the
-    /// default. Context (struct bpf_cgroup_dev_ctx): access_type (type | access << 16), major, minor.
+    /// Build the program from the rules as runc does: the rules are first reduced with the v1 semantics
+    /// to a default and exceptions; a device matching an exception gets the opposite of the default.
+    /// Unlike runc, a deny exception of an allow-by-default list matches on any overlapping access bit,
+    /// as v1 does (runc's program needs all of them, so `rw` passes a `w` deny).
+    /// Context (struct bpf_cgroup_dev_ctx): access_type (type | access << 16), major, minor.
     pub fn build(rules: &[LinuxDeviceCgroup]) -> Result<Program, String> {
         let state = State::from_rules(rules)?;
         let mut p = vec![
@@ -310,10 +313,16 @@ impl Program {
                 _ => {}
             }
             if *a != Access::ALL {
-                // Every requested access bit must be in the rule: (r3 & bits) == r3.
                 block.push(insn(ALU64_MOV_X, 1, 3, 0, 0));
                 block.push(insn(ALU64_AND_K, 1, 0, 0, a.bpf_bits()));
-                block.push(insn(JMP_JNE_X, 1, 3, 0, 0));
+                if state.default_allow {
+                    // A deny exception matches when any requested bit is denied (the kernel's v1
+                    // match_exception_partial): (r3 & bits) != 0.
+                    block.push(insn(JMP_JEQ_K, 1, 0, 0, 0));
+                } else {
+                    // An allow exception matches when every requested bit is allowed: (r3 & bits) == r3.
+                    block.push(insn(JMP_JNE_X, 1, 3, 0, 0));
+                }
             }
             if let Some(major) = m.major {
                 block.push(insn(JMP_JNE_K, 4, 0, 0, major as i32));
@@ -326,7 +335,7 @@ impl Program {
             // Fix the jump offsets: to just past this block.
             let len = block.len();
             for (i, ins) in block.iter_mut().enumerate() {
-                if ins.code == JMP_JNE_K || ins.code == JMP_JNE_X {
+                if matches!(ins.code, JMP_JNE_K | JMP_JNE_X | JMP_JEQ_K) {
                     ins.off = (len - i - 1) as i16;
                 }
             }
@@ -356,7 +365,8 @@ impl Program {
                 ALU64_MOV_X => r[d] = r[s],
                 JMP_JNE_K if r[d] != i.imm as i64 as u64 => pc += i.off as usize,
                 JMP_JNE_X if r[d] != r[s] => pc += i.off as usize,
-                JMP_JNE_K | JMP_JNE_X => {}
+                JMP_JEQ_K if r[d] == i.imm as i64 as u64 => pc += i.off as usize,
+                JMP_JNE_K | JMP_JNE_X | JMP_JEQ_K => {}
                 JMP_EXIT => return r[0] == 1,
                 c => panic!("unknown opcode {c:#x}"),
             }
@@ -399,7 +409,7 @@ mod tests {
         ];
         let p = Program::build(&rules_with_defaults(&spec)).unwrap();
         assert!(p.eval('c', 10, 200, "rw"));
-        assert!(!p.eval('c', 10, 200, "m"));
+        assert!(!p.eval('c', 10, 201, "r"));
         // Allow-all first, then deny one: a blacklist.
         let spec = [
             rule(true, LinuxDeviceType::A, None, None, "rwm"),

@@ -8,9 +8,12 @@ use super::CgroupError;
 /// Write `value` to `dir/file` in one `write(2)`, as the kernel expects for control files.
 pub(crate) fn write(dir: &Path, file: &str, value: &str) -> Result<(), CgroupError> {
     let path = dir.join(file);
+    #[cfg(test)]
+    test_log::record(&path, value);
+    // No O_CREAT: a control file the kernel did not make means the knob does not exist here.
     let res = std::fs::OpenOptions::new()
         .write(true)
-        .truncate(false)
+        .truncate(true)
         .open(&path)
         .and_then(|mut f| f.write_all(value.as_bytes()));
     res.map_err(|source| CgroupError::Write { path, value: value.to_string(), source })
@@ -49,11 +52,11 @@ pub(crate) fn parse_u64(path: &Path, text: &str) -> Result<u64, CgroupError> {
     })
 }
 
-/// Read a file holding one number (`max` is `u64::MAX`); `None` when the file does not exist.
+/// Read a file holding one number (`max` is `u64::MAX`); `None` when the file does not exist or is empty.
 pub(crate) fn read_u64(dir: &Path, file: &str) -> Result<Option<u64>, CgroupError> {
     match read_opt(dir, file)? {
-        Some(s) => parse_u64(&dir.join(file), &s).map(Some),
-        None => Ok(None),
+        Some(s) if !s.trim().is_empty() => parse_u64(&dir.join(file), &s).map(Some),
+        _ => Ok(None),
     }
 }
 
@@ -98,4 +101,24 @@ pub(crate) fn subtree_deepest_first(dir: &Path) -> Vec<PathBuf> {
         walk(dir, &mut out);
     }
     out
+}
+
+/// Every write of the current test thread, in order (fake cgroupfs files only keep the last one).
+#[cfg(test)]
+pub(crate) mod test_log {
+    use std::cell::RefCell;
+    use std::path::{Path, PathBuf};
+
+    thread_local! {
+        static WRITES: RefCell<Vec<(PathBuf, String)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub fn record(path: &Path, value: &str) {
+        WRITES.with(|w| w.borrow_mut().push((path.to_path_buf(), value.to_string())));
+    }
+
+    /// Take the writes recorded so far.
+    pub fn take() -> Vec<(PathBuf, String)> {
+        WRITES.with(|w| std::mem::take(&mut *w.borrow_mut()))
+    }
 }

@@ -281,7 +281,7 @@ impl Cgroup {
             if self.layout == HostLayout::V2 {
                 // Pure v2: every controller the root offers, so that limits and stats can be set later.
                 let all: Vec<&str> = u.controllers.iter().map(String::as_str).collect();
-                v2::enable_controllers(&u.mount, &u.path, &all)?;
+                v2::enable_controllers(&u.mount, &u.path, &all, false)?;
             }
         }
         let empty = LinuxResources::default();
@@ -352,7 +352,7 @@ impl Cgroup {
     pub fn is_frozen(&self) -> Result<bool, CgroupError> {
         match self.freezer().ok_or_else(|| self.no_freezer())? {
             Place::V1(d) => Ok(files::read(d, "freezer.state")?.trim() == "FROZEN"),
-            Place::V2(d) => Ok(files::keyed_value(d, "cgroup.events", "frozen")? == Some(1)),
+            Place::V2(d) => v2::is_frozen(d),
         }
     }
 
@@ -424,6 +424,11 @@ impl Cgroup {
             }
         }
         for dir in self.all_dirs() {
+            if self.fake_root {
+                // A fake cgroupfs holds real files, which rmdir would refuse.
+                let _ = std::fs::remove_dir_all(dir);
+                continue;
+            }
             for d in files::subtree_deepest_first(dir) {
                 rmdir_retry(&d)?;
             }
@@ -510,7 +515,7 @@ impl Cgroup {
     fn require(&self, controller: &str, field: &str) -> Result<Place<'_>, CgroupError> {
         let place = self.place(controller).ok_or_else(|| self.missing(controller, field))?;
         if let (Place::V2(d), Some(u)) = (place, &self.unified) {
-            v2::enable_controllers(&u.mount, d, &[controller]).map_err(in_field(field))?;
+            v2::enable_controllers(&u.mount, d, &[controller], true).map_err(in_field(field))?;
         }
         Ok(place)
     }
@@ -574,7 +579,7 @@ impl Cgroup {
                 if !u.controllers.iter().any(|c| c == controller) {
                     return Err(unsupported(field, format!("the {controller} controller is not available in cgroup2")));
                 }
-                v2::enable_controllers(&u.mount, &u.path, &[controller]).map_err(in_field(field.clone()))?;
+                v2::enable_controllers(&u.mount, &u.path, &[controller], true).map_err(in_field(field.clone()))?;
             }
             if !files::exists(&u.path, key) {
                 return Err(unsupported(field, format!("no such file in `{}`", u.path.display())));

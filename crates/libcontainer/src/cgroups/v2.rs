@@ -10,19 +10,29 @@ use super::v1::{check_usage, set};
 use super::{unsupported, CgroupError};
 
 /// Enable `controllers` in `cgroup.subtree_control` of every cgroup from the mount down to `leaf`'s parent,
-/// skipping those already enabled (so a cgroup that already delegates them is never written).
-pub(crate) fn enable_controllers(mount: &Path, leaf: &Path, controllers: &[&str]) -> Result<(), CgroupError> {
+/// skipping those already enabled (so a cgroup that already delegates them is never written) and those a
+/// parent does not offer. All at once first; if the kernel refuses, one by one. `strict`: a refusal is an
+/// error (a resource needs it), else it is skipped as runc does (e.g. cpu with realtime tasks in a parent).
+pub(crate) fn enable_controllers(mount: &Path, leaf: &Path, controllers: &[&str], strict: bool) -> Result<(), CgroupError> {
     let Ok(rel) = leaf.strip_prefix(mount) else { return Ok(()) };
     let mut cur = mount.to_path_buf();
     for c in rel.components() {
         let enabled = read_opt(&cur, "cgroup.subtree_control")?.unwrap_or_default();
         let available = read_opt(&cur, "cgroup.controllers")?.unwrap_or_default();
-        for ctrl in controllers {
-            let on = enabled.split_whitespace().any(|e| e == *ctrl);
-            if on || !available.split_whitespace().any(|a| a == *ctrl) {
-                continue;
+        let missing: Vec<String> = controllers
+            .iter()
+            .filter(|ctrl| !enabled.split_whitespace().any(|e| e.trim_start_matches('+') == **ctrl))
+            .filter(|ctrl| available.split_whitespace().any(|a| a == **ctrl))
+            .map(|ctrl| format!("+{ctrl}"))
+            .collect();
+        if !missing.is_empty() && write(&cur, "cgroup.subtree_control", &missing.join(" ")).is_err() {
+            for m in &missing {
+                match write(&cur, "cgroup.subtree_control", m) {
+                    Err(e) if strict => return Err(e),
+                    Err(e) => tracing::warn!(error = %e, "controller not delegated"),
+                    Ok(()) => {}
+                }
             }
-            write(&cur, "cgroup.subtree_control", &format!("+{ctrl}"))?;
         }
         cur.push(c);
     }
@@ -227,18 +237,22 @@ pub(crate) fn hugetlb(dir: &Path, limits: &[LinuxHugepageLimit]) -> Result<(), C
 
 const FREEZE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// `frozen` of cgroup.events (a fake cgroupfs has no cgroup.events: cgroup.freeze is the state there).
+pub(crate) fn is_frozen(dir: &Path) -> Result<bool, CgroupError> {
+    let state = match keyed_value(dir, "cgroup.events", "frozen")? {
+        Some(v) => v,
+        None => read(dir, "cgroup.freeze")?.trim().parse().unwrap_or(0),
+    };
+    Ok(state == 1)
+}
+
 /// cgroup.freeze, then wait until cgroup.events says `frozen` matches.
 pub(crate) fn freeze(dir: &Path, frozen: bool) -> Result<(), CgroupError> {
     let want = u64::from(frozen);
     write(dir, "cgroup.freeze", &want.to_string())?;
     let start = Instant::now();
     loop {
-        // A fake cgroupfs has no cgroup.events: cgroup.freeze itself is the state there.
-        let state = match keyed_value(dir, "cgroup.events", "frozen")? {
-            Some(v) => v,
-            None => read(dir, "cgroup.freeze")?.trim().parse().unwrap_or(0),
-        };
-        if state == want {
+        if is_frozen(dir)? == frozen {
             return Ok(());
         }
         if start.elapsed() > FREEZE_TIMEOUT {
