@@ -40,6 +40,8 @@ cat >"$INNER/cgroups-v2.sh" <<EOF
 #!/bin/sh
 set -e
 echo "guest: \$(uname -r), cgroup2 controllers: \$(cat /sys/fs/cgroup/cgroup.controllers)"
+# A block device for the io.max test (the VM has none): a 1 MiB ramdisk, /dev/ram0 = 1:0.
+modprobe brd rd_nr=1 rd_size=1024 || echo "guest: no brd module, the io test will say so"
 cd /tmp
 exec "$TEST_BIN" "$FILTER" --test-threads=2
 EOF
