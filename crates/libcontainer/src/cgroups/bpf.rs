@@ -68,13 +68,22 @@ struct GetFdAttr {
 }
 
 /// bpf(cmd, attr, sizeof attr).
-fn bpf<T>(cmd: libc::c_long, attr: &mut T, call: &'static str, what: &str) -> Result<libc::c_long, CgroupError> {
+fn bpf<T>(
+    cmd: libc::c_long,
+    attr: &mut T,
+    call: &'static str,
+    what: &str,
+) -> Result<libc::c_long, CgroupError> {
     // SAFETY: `attr` is a live, exclusively borrowed #[repr(C)] prefix of union bpf_attr for `cmd`, and the
     // size passed is exactly its size, so the kernel reads and writes only inside it. Every pointer stored
     // in it (insns, license, log buffer, id array) points to memory the caller keeps alive over this call.
     let rc = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr as *mut T, std::mem::size_of::<T>()) };
     if rc < 0 {
-        return Err(CgroupError::Sys { call, what: what.to_string(), source: nix::errno::Errno::last() });
+        return Err(CgroupError::Sys {
+            call,
+            what: what.to_string(),
+            errno: nix::errno::Errno::last(),
+        });
     }
     Ok(rc)
 }
@@ -100,12 +109,23 @@ fn load(insns: &[Insn]) -> Result<OwnedFd, CgroupError> {
         ..Default::default()
     };
     attr.prog_name[..9].copy_from_slice(b"brig_devs");
-    match bpf(BPF_PROG_LOAD, &mut attr, "bpf(BPF_PROG_LOAD)", "device program") {
+    match bpf(
+        BPF_PROG_LOAD,
+        &mut attr,
+        "bpf(BPF_PROG_LOAD)",
+        "device program",
+    ) {
         Ok(fd) => Ok(owned(fd)),
-        Err(CgroupError::Sys { call, source, .. }) => {
+        Err(CgroupError::Sys { call, errno, .. }) => {
             let end = log.iter().position(|b| *b == 0).unwrap_or(log.len());
-            let text = String::from_utf8_lossy(&log[..end]).trim().replace('\n', "; ");
-            Err(CgroupError::Sys { call, what: format!("device program (verifier: {text})"), source })
+            let text = String::from_utf8_lossy(&log[..end])
+                .trim()
+                .replace('\n', "; ");
+            Err(CgroupError::Sys {
+                call,
+                what: format!("device program (verifier: {text})"),
+                errno,
+            })
         }
         Err(e) => Err(e),
     }
@@ -134,7 +154,10 @@ pub(crate) fn replace_device_program(dir: &Path, insns: &[Insn]) -> Result<(), C
         .read(true)
         .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
         .open(dir)
-        .map_err(|source| CgroupError::Open { path: dir.to_path_buf(), source })?
+        .map_err(|err| CgroupError::Open {
+            path: dir.to_path_buf(),
+            err,
+        })?
         .into();
     let old = query(&cgroup, &what)?;
     let prog = load(insns)?;
@@ -147,11 +170,22 @@ pub(crate) fn replace_device_program(dir: &Path, insns: &[Insn]) -> Result<(), C
     };
     bpf(BPF_PROG_ATTACH, &mut attach, "bpf(BPF_PROG_ATTACH)", &what)?;
     for id in old {
-        let mut get = GetFdAttr { prog_id: id, ..Default::default() };
-        let old_fd = match bpf(BPF_PROG_GET_FD_BY_ID, &mut get, "bpf(BPF_PROG_GET_FD_BY_ID)", &format!("id {id}")) {
+        let mut get = GetFdAttr {
+            prog_id: id,
+            ..Default::default()
+        };
+        let old_fd = match bpf(
+            BPF_PROG_GET_FD_BY_ID,
+            &mut get,
+            "bpf(BPF_PROG_GET_FD_BY_ID)",
+            &format!("id {id}"),
+        ) {
             Ok(fd) => owned(fd),
             // Gone meanwhile: nothing to detach.
-            Err(CgroupError::Sys { source: nix::errno::Errno::ENOENT, .. }) => continue,
+            Err(CgroupError::Sys {
+                errno: nix::errno::Errno::ENOENT,
+                ..
+            }) => continue,
             Err(e) => return Err(e),
         };
         let mut detach = AttachAttr {
@@ -160,7 +194,12 @@ pub(crate) fn replace_device_program(dir: &Path, insns: &[Insn]) -> Result<(), C
             attach_type: BPF_CGROUP_DEVICE,
             ..Default::default()
         };
-        bpf(BPF_PROG_DETACH, &mut detach, "bpf(BPF_PROG_DETACH)", &format!("program id {id} {what}"))?;
+        bpf(
+            BPF_PROG_DETACH,
+            &mut detach,
+            "bpf(BPF_PROG_DETACH)",
+            &format!("program id {id} {what}"),
+        )?;
     }
     Ok(())
 }
@@ -169,7 +208,10 @@ pub(crate) fn replace_device_program(dir: &Path, insns: &[Insn]) -> Result<(), C
 #[cfg(test)]
 pub(crate) fn attached_count(dir: &Path) -> Result<usize, CgroupError> {
     let cgroup: OwnedFd = std::fs::File::open(dir)
-        .map_err(|source| CgroupError::Open { path: dir.to_path_buf(), source })?
+        .map_err(|err| CgroupError::Open {
+            path: dir.to_path_buf(),
+            err,
+        })?
         .into();
     Ok(query(&cgroup, &format!("on `{}`", dir.display()))?.len())
 }

@@ -83,14 +83,18 @@ fn kind_char(t: LinuxDeviceType) -> Result<char, String> {
         LinuxDeviceType::A => Ok('a'),
         LinuxDeviceType::B => Ok('b'),
         LinuxDeviceType::C | LinuxDeviceType::U => Ok('c'),
-        LinuxDeviceType::P => Err("type `p` (FIFO) cannot be controlled by the devices cgroup".to_string()),
+        LinuxDeviceType::P => {
+            Err("type `p` (FIFO) cannot be controlled by the devices cgroup".to_string())
+        }
     }
 }
 
 fn num(v: Option<i64>) -> Result<Option<u32>, String> {
     match v {
         None | Some(-1) => Ok(None),
-        Some(n) => u32::try_from(n).map(Some).map_err(|_| format!("invalid device number {n}")),
+        Some(n) => u32::try_from(n)
+            .map(Some)
+            .map_err(|_| format!("invalid device number {n}")),
     }
 }
 
@@ -102,7 +106,11 @@ impl Rule {
         };
         Ok(Rule {
             allow: d.allow(),
-            meta: Meta { kind: kind_char(d.typ().unwrap_or_default())?, major: num(d.major())?, minor: num(d.minor())? },
+            meta: Meta {
+                kind: kind_char(d.typ().unwrap_or_default())?,
+                major: num(d.major())?,
+                minor: num(d.minor())?,
+            },
             access,
         })
     }
@@ -113,11 +121,22 @@ impl Rule {
             return "a".to_string();
         }
         let n = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_else(|| "*".to_string());
-        format!("{} {}:{} {}", self.meta.kind, n(self.meta.major), n(self.meta.minor), self.access.as_str())
+        format!(
+            "{} {}:{} {}",
+            self.meta.kind,
+            n(self.meta.major),
+            n(self.meta.minor),
+            self.access.as_str()
+        )
     }
 }
 
-fn allow(kind: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str) -> LinuxDeviceCgroup {
+fn allow(
+    kind: LinuxDeviceType,
+    major: Option<i64>,
+    minor: Option<i64>,
+    access: &str,
+) -> LinuxDeviceCgroup {
     let mut d = LinuxDeviceCgroup::default();
     d.set_allow(true);
     d.set_typ(Some(kind));
@@ -148,7 +167,10 @@ pub fn default_allowed_devices() -> Vec<LinuxDeviceCgroup> {
 
 /// The spec's rules followed by the default allow-list, as runc builds them.
 pub(crate) fn rules_with_defaults(spec: &[LinuxDeviceCgroup]) -> Vec<LinuxDeviceCgroup> {
-    spec.iter().cloned().chain(default_allowed_devices()).collect()
+    spec.iter()
+        .cloned()
+        .chain(default_allowed_devices())
+        .collect()
 }
 
 /// The state v1's devices cgroup would reach after the rules, in order: a default, plus exceptions.
@@ -178,18 +200,37 @@ impl State {
         }
         // Removing access that a wildcard exception grants would be silently ignored by v1: refuse (runc).
         for wild in [
-            Meta { major: None, ..r.meta },
-            Meta { minor: None, ..r.meta },
-            Meta { major: None, minor: None, ..r.meta },
+            Meta {
+                major: None,
+                ..r.meta
+            },
+            Meta {
+                minor: None,
+                ..r.meta
+            },
+            Meta {
+                major: None,
+                minor: None,
+                ..r.meta
+            },
         ] {
             if wild == r.meta {
                 continue;
             }
-            if let Some((_, a)) = self.exceptions.iter().find(|(m, a)| *m == wild && a.0 & r.access.0 != 0) {
+            if let Some((_, a)) = self
+                .exceptions
+                .iter()
+                .find(|(m, a)| *m == wild && a.0 & r.access.0 != 0)
+            {
                 return Err(format!(
                     "rule `{}` cannot punch a hole in the wildcard rule `{}`",
                     r.v1_text(),
-                    Rule { allow: !r.allow, meta: wild, access: *a }.v1_text()
+                    Rule {
+                        allow: !r.allow,
+                        meta: wild,
+                        access: *a
+                    }
+                    .v1_text()
                 ));
             }
         }
@@ -221,10 +262,26 @@ impl State {
             let (maj, min) = it.next()?.split_once(':')?;
             let access = Access::parse(it.next()?).ok()?;
             if kind == 'a' {
-                return Some(State { default_allow: true, exceptions: Vec::new() });
+                return Some(State {
+                    default_allow: true,
+                    exceptions: Vec::new(),
+                });
             }
-            let n = |v: &str| if v == "*" { Some(None) } else { v.parse().ok().map(Some) };
-            s.exceptions.push((Meta { kind, major: n(maj)?, minor: n(min)? }, access));
+            let n = |v: &str| {
+                if v == "*" {
+                    Some(None)
+                } else {
+                    v.parse().ok().map(Some)
+                }
+            };
+            s.exceptions.push((
+                Meta {
+                    kind,
+                    major: n(maj)?,
+                    minor: n(min)?,
+                },
+                access,
+            ));
         }
         s.exceptions.sort_by_key(|(m, _)| *m);
         Some(s)
@@ -234,23 +291,51 @@ impl State {
 /// v1: bring devices.allow/devices.deny to the rules' state. From a whitelist to a whitelist, only the
 /// differences are written (a running container never sees "deny all"); otherwise reset with `a`.
 pub(crate) fn apply_v1(dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<(), CgroupError> {
-    let target = State::from_rules(rules).map_err(|r| super::unsupported("linux.resources.devices", r))?;
+    let target =
+        State::from_rules(rules).map_err(|r| super::unsupported("linux.resources.devices", r))?;
     let current = State::from_v1_list(&read(dir, "devices.list")?);
-    let (grant, revoke) = if target.default_allow { ("devices.deny", "devices.allow") } else { ("devices.allow", "devices.deny") };
+    let (grant, revoke) = if target.default_allow {
+        ("devices.deny", "devices.allow")
+    } else {
+        ("devices.allow", "devices.deny")
+    };
     match current {
         Some(cur) if !cur.default_allow && !target.default_allow => {
             for (m, a) in &cur.exceptions {
-                let keep = target.exceptions.iter().find(|(tm, _)| tm == m).map(|(_, ta)| ta.0).unwrap_or(0);
+                let keep = target
+                    .exceptions
+                    .iter()
+                    .find(|(tm, _)| tm == m)
+                    .map(|(_, ta)| ta.0)
+                    .unwrap_or(0);
                 let drop = Access(a.0 & !keep);
                 if !drop.is_empty() {
-                    write(dir, "devices.deny", &Rule { allow: false, meta: *m, access: drop }.v1_text())?;
+                    write(
+                        dir,
+                        "devices.deny",
+                        &Rule {
+                            allow: false,
+                            meta: *m,
+                            access: drop,
+                        }
+                        .v1_text(),
+                    )?;
                 }
             }
         }
         _ => write(dir, revoke, "a")?,
     }
     for (m, a) in &target.exceptions {
-        write(dir, grant, &Rule { allow: !target.default_allow, meta: *m, access: *a }.v1_text())?;
+        write(
+            dir,
+            grant,
+            &Rule {
+                allow: !target.default_allow,
+                meta: *m,
+                access: *a,
+            }
+            .v1_text(),
+        )?;
     }
     Ok(())
 }
@@ -278,7 +363,12 @@ const JMP_JEQ_K: u8 = 0x15;
 const JMP_EXIT: u8 = 0x95;
 
 fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
-    Insn { code, regs: (src << 4) | (dst & 0xf), off, imm }
+    Insn {
+        code,
+        regs: (src << 4) | (dst & 0xf),
+        off,
+        imm,
+    }
 }
 
 /// A BPF_PROG_TYPE_CGROUP_DEVICE program: returns 1 to allow, 0 to deny.
@@ -296,12 +386,12 @@ impl Program {
     pub fn build(rules: &[LinuxDeviceCgroup]) -> Result<Program, String> {
         let state = State::from_rules(rules)?;
         let mut p = vec![
-            insn(LDX_MEM_W, 2, 1, 0, 0), // r2 = ctx->access_type
+            insn(LDX_MEM_W, 2, 1, 0, 0),        // r2 = ctx->access_type
             insn(ALU64_AND_K, 2, 0, 0, 0xffff), // r2 = device type (BPF_DEVCG_DEV_BLOCK 1, CHAR 2)
-            insn(LDX_MEM_W, 3, 1, 0, 0), // r3 = ctx->access_type
-            insn(ALU64_RSH_K, 3, 0, 0, 16), // r3 = access (MKNOD 1, READ 2, WRITE 4)
-            insn(LDX_MEM_W, 4, 1, 4, 0), // r4 = ctx->major
-            insn(LDX_MEM_W, 5, 1, 8, 0), // r5 = ctx->minor
+            insn(LDX_MEM_W, 3, 1, 0, 0),        // r3 = ctx->access_type
+            insn(ALU64_RSH_K, 3, 0, 0, 16),     // r3 = access (MKNOD 1, READ 2, WRITE 4)
+            insn(LDX_MEM_W, 4, 1, 4, 0),        // r4 = ctx->major
+            insn(LDX_MEM_W, 5, 1, 8, 0),        // r5 = ctx->minor
         ];
         let verdict = i32::from(!state.default_allow);
         for (m, a) in &state.exceptions {
@@ -350,7 +440,11 @@ impl Program {
     #[cfg(test)]
     pub fn eval(&self, kind: char, major: u32, minor: u32, access: &str) -> bool {
         let t: u64 = if kind == 'b' { 1 } else { 2 };
-        let ctx = [(t | (Access::parse(access).unwrap().bpf_bits() as u64) << 16) as u32, major, minor];
+        let ctx = [
+            (t | (Access::parse(access).unwrap().bpf_bits() as u64) << 16) as u32,
+            major,
+            minor,
+        ];
         let mut r = [0u64; 11];
         let mut pc = 0usize;
         loop {
@@ -378,7 +472,13 @@ impl Program {
 mod tests {
     use super::*;
 
-    fn rule(allow: bool, t: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, a: &str) -> LinuxDeviceCgroup {
+    fn rule(
+        allow: bool,
+        t: LinuxDeviceType,
+        major: Option<i64>,
+        minor: Option<i64>,
+        a: &str,
+    ) -> LinuxDeviceCgroup {
         let mut d = LinuxDeviceCgroup::default();
         d.set_allow(allow);
         d.set_typ(Some(t));
@@ -391,14 +491,27 @@ mod tests {
     #[test]
     fn defaults_deny_the_rest() {
         let p = Program::build(&rules_with_defaults(&[])).unwrap();
-        for (maj, min) in [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 2), (136, 0), (136, 7)] {
+        for (maj, min) in [
+            (1, 3),
+            (1, 5),
+            (1, 7),
+            (1, 8),
+            (1, 9),
+            (5, 0),
+            (5, 2),
+            (136, 0),
+            (136, 7),
+        ] {
             assert!(p.eval('c', maj, min, "rw"), "c {maj}:{min}");
         }
         assert!(!p.eval('c', 1, 1, "r"), "/dev/mem");
         assert!(!p.eval('b', 8, 0, "r"), "/dev/sda");
         assert!(p.eval('b', 8, 0, "m"), "mknod of any block device");
         assert!(!p.eval('b', 8, 0, "rm"), "mknod plus read");
-        assert!(!p.eval('c', 10, 200, "rw"), "/dev/net/tun is not in runc 1.2's list");
+        assert!(
+            !p.eval('c', 10, 200, "rw"),
+            "/dev/net/tun is not in runc 1.2's list"
+        );
     }
 
     #[test]
@@ -422,7 +535,10 @@ mod tests {
         assert!(!p.eval('b', 8, 1, "rw"));
         assert!(p.eval('c', 1, 1, "rw"));
         // A later deny removes an earlier allow.
-        let spec = [rule(true, LinuxDeviceType::C, Some(1), Some(3), "rwm"), rule(false, LinuxDeviceType::C, Some(1), Some(3), "w")];
+        let spec = [
+            rule(true, LinuxDeviceType::C, Some(1), Some(3), "rwm"),
+            rule(false, LinuxDeviceType::C, Some(1), Some(3), "w"),
+        ];
         let p = Program::build(&spec).unwrap();
         assert!(p.eval('c', 1, 3, "r"));
         assert!(!p.eval('c', 1, 3, "w"));
@@ -430,7 +546,10 @@ mod tests {
 
     #[test]
     fn no_hole_in_wildcards_and_bad_types() {
-        let spec = [rule(true, LinuxDeviceType::C, Some(136), None, "rwm"), rule(false, LinuxDeviceType::C, Some(136), Some(1), "r")];
+        let spec = [
+            rule(true, LinuxDeviceType::C, Some(136), None, "rwm"),
+            rule(false, LinuxDeviceType::C, Some(136), Some(1), "r"),
+        ];
         let e = State::from_rules(&spec).unwrap_err();
         assert!(e.contains("punch a hole") && e.starts_with("[1]"), "{e}");
         let e = State::from_rules(&[rule(true, LinuxDeviceType::P, None, None, "r")]).unwrap_err();

@@ -16,13 +16,17 @@ pub(crate) fn write(dir: &Path, file: &str, value: &str) -> Result<(), CgroupErr
         .truncate(true)
         .open(&path)
         .and_then(|mut f| f.write_all(value.as_bytes()));
-    res.map_err(|source| CgroupError::Write { path, value: value.to_string(), source })
+    res.map_err(|err| CgroupError::Write {
+        path,
+        value: value.to_string(),
+        err,
+    })
 }
 
 /// Read `dir/file` whole.
 pub(crate) fn read(dir: &Path, file: &str) -> Result<String, CgroupError> {
     let path = dir.join(file);
-    std::fs::read_to_string(&path).map_err(|source| CgroupError::Read { path, source })
+    std::fs::read_to_string(&path).map_err(|err| CgroupError::Read { path, err })
 }
 
 /// Read a file, `None` when it does not exist.
@@ -31,7 +35,7 @@ pub(crate) fn read_opt(dir: &Path, file: &str) -> Result<Option<String>, CgroupE
     match std::fs::read_to_string(&path) {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(CgroupError::Read { path, source }),
+        Err(err) => Err(CgroupError::Read { path, err }),
     }
 }
 
@@ -74,14 +78,23 @@ pub(crate) fn parse_flat_keyed(text: &str) -> Vec<(String, u64)> {
 
 /// Value of `key` in a flat-keyed file, `None` when the file or the key is absent.
 pub(crate) fn keyed_value(dir: &Path, file: &str, key: &str) -> Result<Option<u64>, CgroupError> {
-    Ok(read_opt(dir, file)?
-        .and_then(|t| parse_flat_keyed(&t).into_iter().find(|(k, _)| k == key).map(|(_, v)| v)))
+    Ok(read_opt(dir, file)?.and_then(|t| {
+        parse_flat_keyed(&t)
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }))
 }
 
 /// The pids listed in `dir/cgroup.procs`.
 pub(crate) fn procs(dir: &Path) -> Result<Vec<i32>, CgroupError> {
-    let Some(text) = read_opt(dir, "cgroup.procs")? else { return Ok(Vec::new()) };
-    Ok(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()).collect())
+    let Some(text) = read_opt(dir, "cgroup.procs")? else {
+        return Ok(Vec::new());
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| l.trim().parse::<i32>().ok())
+        .collect())
 }
 
 /// `dir` and all directories below it, deepest first (the order rmdir needs).

@@ -28,40 +28,67 @@ use serde::{Deserialize, Serialize};
 
 pub use devices::default_allowed_devices;
 pub use stats::{
-    BlkioEntry, BlkioStats, CpuStats, CpuUsage, CpusetStats, HugetlbStats, MemoryEntry, MemoryStats, PidsStats,
-    Stats, Throttling,
+    BlkioEntry, BlkioStats, CpuStats, CpuUsage, CpusetStats, HugetlbStats, MemoryEntry,
+    MemoryStats, PidsStats, Stats, Throttling,
 };
 
-/// Everything that can go wrong in this module. Messages name the file, the value or the config field;
-/// the underlying errno is the `source`.
+/// Everything that can go wrong in this module. Each message names the file, the value or the config field,
+/// and ends with the errno text, so one line tells the whole story (as `sys::SysError` does).
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
-    #[error("read `{}`", path.display())]
-    Read { path: PathBuf, #[source] source: std::io::Error },
-    #[error("write `{value}` to `{}`", path.display())]
-    Write { path: PathBuf, value: String, #[source] source: std::io::Error },
-    #[error("mkdir `{}`", path.display())]
-    Mkdir { path: PathBuf, #[source] source: std::io::Error },
-    #[error("rmdir `{}`", path.display())]
-    Rmdir { path: PathBuf, #[source] source: std::io::Error },
-    #[error("open `{}`", path.display())]
-    Open { path: PathBuf, #[source] source: std::io::Error },
+    #[error("read `{}`: {}", path.display(), os(err))]
+    Read { path: PathBuf, err: std::io::Error },
+    #[error("write `{value}` to `{}`: {}", path.display(), os(err))]
+    Write {
+        path: PathBuf,
+        value: String,
+        err: std::io::Error,
+    },
+    #[error("mkdir `{}`: {}", path.display(), os(err))]
+    Mkdir { path: PathBuf, err: std::io::Error },
+    #[error("rmdir `{}`: {}", path.display(), os(err))]
+    Rmdir { path: PathBuf, err: std::io::Error },
+    #[error("open `{}`: {}", path.display(), os(err))]
+    Open { path: PathBuf, err: std::io::Error },
     #[error("parse `{value}` in `{}` as {what}", path.display())]
-    Parse { path: PathBuf, value: String, what: &'static str },
+    Parse {
+        path: PathBuf,
+        value: String,
+        what: &'static str,
+    },
     /// A config field the host cannot apply, or whose value is invalid.
     #[error("{field}: {reason}")]
     Unsupported { field: String, reason: String },
-    /// A config field whose writes failed; the source says which file and why.
-    #[error("{field}")]
-    Field { field: String, #[source] source: Box<CgroupError> },
+    /// A config field whose application failed in `inner`.
+    #[error("{field}: {inner}")]
+    Field {
+        field: String,
+        inner: Box<CgroupError>,
+    },
     #[error("linux.cgroupsPath `{path}`: {reason}")]
     CgroupsPath { path: String, reason: String },
     #[error("no cgroup filesystem is mounted (looked in {what})")]
     NoCgroupfs { what: String },
     #[error("{what} `{}` did not finish within {timeout:?}", path.display())]
-    Timeout { what: &'static str, path: PathBuf, timeout: Duration },
-    #[error("{call} {what}")]
-    Sys { call: &'static str, what: String, #[source] source: nix::Error },
+    Timeout {
+        what: &'static str,
+        path: PathBuf,
+        timeout: Duration,
+    },
+    #[error("{call} {what}: {}", errno.desc())]
+    Sys {
+        call: &'static str,
+        what: String,
+        errno: nix::Error,
+    },
+}
+
+/// The errno text of an I/O error ("Device or resource busy"), without Rust's "(os error N)".
+fn os(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
+        None => e.to_string(),
+    }
 }
 
 /// Wrap an error with the config field whose application failed.
@@ -69,12 +96,18 @@ pub(crate) fn in_field(field: impl Into<String>) -> impl FnOnce(CgroupError) -> 
     let field = field.into();
     move |e| match e {
         e @ (CgroupError::Unsupported { .. } | CgroupError::Field { .. }) => e,
-        e => CgroupError::Field { field, source: Box::new(e) },
+        e => CgroupError::Field {
+            field,
+            inner: Box::new(e),
+        },
     }
 }
 
 pub(crate) fn unsupported(field: impl Into<String>, reason: impl Into<String>) -> CgroupError {
-    CgroupError::Unsupported { field: field.into(), reason: reason.into() }
+    CgroupError::Unsupported {
+        field: field.into(),
+        reason: reason.into(),
+    }
 }
 
 /// How the host mounts cgroups.
@@ -170,7 +203,11 @@ const DESTROY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Cgroup {
     /// Resolve where the container's cgroup lives on this host (see [`Cgroup::with_host`]).
-    pub fn new(cgroups_path: Option<&Path>, id: &str, systemd: bool) -> Result<Cgroup, CgroupError> {
+    pub fn new(
+        cgroups_path: Option<&Path>,
+        id: &str,
+        systemd: bool,
+    ) -> Result<Cgroup, CgroupError> {
         Cgroup::with_host(&Host::current()?, cgroups_path, id, systemd)
     }
 
@@ -184,7 +221,9 @@ impl Cgroup {
         systemd: bool,
     ) -> Result<Cgroup, CgroupError> {
         let mounts = path::parse_mountinfo(&host.mountinfo, &host.root);
-        let layout = mounts.layout().ok_or_else(|| CgroupError::NoCgroupfs { what: "mountinfo".to_string() })?;
+        let layout = mounts.layout().ok_or_else(|| CgroupError::NoCgroupfs {
+            what: "mountinfo".to_string(),
+        })?;
         let systemd_running = path::under_root(&host.root, "/run/systemd/system").is_dir();
         let inner = path::inner_path(cgroups_path, id, systemd, systemd_running)?;
         let own = path::parse_self_cgroup(&host.self_cgroup);
@@ -210,12 +249,20 @@ impl Cgroup {
             }
             None => None,
         };
-        Ok(Cgroup { layout, v1, unified, fake_root: host.is_fake() })
+        Ok(Cgroup {
+            layout,
+            v1,
+            unified,
+            fake_root: host.is_fake(),
+        })
     }
 
     /// The container's directory in the v1 hierarchy of `controller`.
     pub fn v1_path(&self, controller: &str) -> Option<&Path> {
-        self.v1.iter().find(|h| h.controllers.iter().any(|c| c == controller)).map(|h| h.path.as_path())
+        self.v1
+            .iter()
+            .find(|h| h.controllers.iter().any(|c| c == controller))
+            .map(|h| h.path.as_path())
     }
 
     /// The container's directory in the cgroup2 hierarchy.
@@ -229,13 +276,21 @@ impl Cgroup {
             return Some(Place::V1(p));
         }
         let u = self.unified.as_ref()?;
-        u.controllers.iter().any(|c| c == controller).then_some(Place::V2(u.path.as_path()))
+        u.controllers
+            .iter()
+            .any(|c| c == controller)
+            .then_some(Place::V2(u.path.as_path()))
     }
 
     /// Distinct container directories, v1 hierarchies first, then cgroup2.
     fn all_dirs(&self) -> Vec<&Path> {
         let mut dirs: Vec<&Path> = Vec::new();
-        for p in self.v1.iter().map(|h| h.path.as_path()).chain(self.unified_path()) {
+        for p in self
+            .v1
+            .iter()
+            .map(|h| h.path.as_path())
+            .chain(self.unified_path())
+        {
             if !dirs.contains(&p) {
                 dirs.push(p);
             }
@@ -269,7 +324,11 @@ impl Cgroup {
         res
     }
 
-    fn create_inner(&self, resources: Option<&LinuxResources>, made: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
+    fn create_inner(
+        &self,
+        resources: Option<&LinuxResources>,
+        made: &mut Vec<PathBuf>,
+    ) -> Result<(), CgroupError> {
         for h in &self.v1 {
             mkdir_all(&h.mount, &h.path, made)?;
             if h.controllers.iter().any(|c| c == "cpuset") {
@@ -313,7 +372,9 @@ impl Cgroup {
 
     /// Every process in the container's cgroup and its descendants.
     pub fn pids(&self) -> Result<Vec<i32>, CgroupError> {
-        let Some(dir) = self.process_dir() else { return Ok(Vec::new()) };
+        let Some(dir) = self.process_dir() else {
+            return Ok(Vec::new());
+        };
         let mut out = Vec::new();
         for d in files::subtree_deepest_first(dir) {
             for p in files::procs(&d)? {
@@ -327,11 +388,16 @@ impl Cgroup {
 
     /// The freezer in use: v1 freezer hierarchy if mounted, else cgroup2.
     fn freezer(&self) -> Option<Place<'_>> {
-        self.v1_path("freezer").map(Place::V1).or_else(|| self.unified_path().map(Place::V2))
+        self.v1_path("freezer")
+            .map(Place::V1)
+            .or_else(|| self.unified_path().map(Place::V2))
     }
 
     fn no_freezer(&self) -> CgroupError {
-        unsupported("freezer", "no v1 freezer hierarchy and no cgroup2 hierarchy on this host")
+        unsupported(
+            "freezer",
+            "no v1 freezer hierarchy and no cgroup2 hierarchy on this host",
+        )
     }
 
     /// Freeze every process, waiting until the kernel reports the cgroup frozen.
@@ -369,17 +435,29 @@ impl Cgroup {
     /// OOM kills so far (v2 memory.events `oom_kill`; v1 memory.oom_control `oom_kill`).
     pub fn oom_count(&self) -> Result<u64, CgroupError> {
         match self.place("memory") {
-            Some(Place::V1(d)) => Ok(files::keyed_value(d, "memory.oom_control", "oom_kill")?.unwrap_or(0)),
-            Some(Place::V2(d)) => Ok(files::keyed_value(d, "memory.events", "oom_kill")?.unwrap_or(0)),
+            Some(Place::V1(d)) => {
+                Ok(files::keyed_value(d, "memory.oom_control", "oom_kill")?.unwrap_or(0))
+            }
+            Some(Place::V2(d)) => {
+                Ok(files::keyed_value(d, "memory.events", "oom_kill")?.unwrap_or(0))
+            }
             None => Err(unsupported("memory", "no memory controller on this host")),
         }
     }
 
     /// Send `sig` to every process of the container. Processes are frozen first so none forks past the
     /// signal (runc does the same); SIGKILL on cgroup2 uses `cgroup.kill` when the kernel has it.
-    pub fn signal_all(&self, sig: Signal) -> Result<(), CgroupError> {
+    /// `sig` is a `nix` [`Signal`] or a raw signal number (`libc::SIGKILL`).
+    pub fn signal_all<S: TryInto<Signal>>(&self, sig: S) -> Result<(), CgroupError> {
+        let sig = sig.try_into().map_err(|_| CgroupError::Unsupported {
+            field: "signal".to_string(),
+            reason: "not a valid signal number".to_string(),
+        })?;
         if sig == Signal::SIGKILL {
-            if let Some(u) = self.unified_path().filter(|_| self.layout == HostLayout::V2) {
+            if let Some(u) = self
+                .unified_path()
+                .filter(|_| self.layout == HostLayout::V2)
+            {
                 if files::exists(u, "cgroup.kill") {
                     return files::write(u, "cgroup.kill", "1");
                 }
@@ -390,8 +468,12 @@ impl Cgroup {
             for pid in self.pids()? {
                 match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig) {
                     Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
-                    Err(source) => {
-                        return Err(CgroupError::Sys { call: "kill", what: format!("{pid} with {sig}"), source })
+                    Err(errno) => {
+                        return Err(CgroupError::Sys {
+                            call: "kill",
+                            what: format!("{pid} with {sig}"),
+                            errno,
+                        })
                     }
                 }
             }
@@ -513,7 +595,9 @@ impl Cgroup {
     /// The place of `controller`, enabling it in the cgroup2 parents if it lives there; else an error
     /// naming `field`.
     fn require(&self, controller: &str, field: &str) -> Result<Place<'_>, CgroupError> {
-        let place = self.place(controller).ok_or_else(|| self.missing(controller, field))?;
+        let place = self
+            .place(controller)
+            .ok_or_else(|| self.missing(controller, field))?;
         if let (Place::V2(d), Some(u)) = (place, &self.unified) {
             v2::enable_controllers(&u.mount, d, &[controller], true).map_err(in_field(field))?;
         }
@@ -542,14 +626,20 @@ impl Cgroup {
         }
         match (&self.unified, self.layout) {
             (Some(u), HostLayout::V2 | HostLayout::Hybrid) => {
-                let prog = devices::Program::build(&rules).map_err(|reason| unsupported(field, reason))?;
+                let prog =
+                    devices::Program::build(&rules).map_err(|reason| unsupported(field, reason))?;
                 if self.fake_root {
-                    tracing::debug!(insns = prog.insns.len(), "fake cgroupfs: device program built, not attached");
+                    tracing::debug!(
+                        insns = prog.insns.len(),
+                        "fake cgroupfs: device program built, not attached"
+                    );
                     return Ok(());
                 }
                 bpf::replace_device_program(&u.path, &prog.insns).map_err(in_field(field))
             }
-            _ if res.devices().as_ref().is_some_and(|d| !d.is_empty()) => Err(self.missing("devices", field)),
+            _ if res.devices().as_ref().is_some_and(|d| !d.is_empty()) => {
+                Err(self.missing("devices", field))
+            }
             _ => {
                 tracing::warn!("no devices cgroup on this host: device rules not enforced");
                 Ok(())
@@ -557,9 +647,15 @@ impl Cgroup {
         }
     }
 
-    fn apply_unified(&self, values: &std::collections::HashMap<String, String>) -> Result<(), CgroupError> {
+    fn apply_unified(
+        &self,
+        values: &std::collections::HashMap<String, String>,
+    ) -> Result<(), CgroupError> {
         let Some(u) = &self.unified else {
-            return Err(unsupported("linux.resources.unified", "requires cgroup v2 (this host has only v1)"));
+            return Err(unsupported(
+                "linux.resources.unified",
+                "requires cgroup v2 (this host has only v1)",
+            ));
         };
         let mut keys: Vec<&String> = values.keys().collect();
         keys.sort();
@@ -577,12 +673,19 @@ impl Cgroup {
                     ));
                 }
                 if !u.controllers.iter().any(|c| c == controller) {
-                    return Err(unsupported(field, format!("the {controller} controller is not available in cgroup2")));
+                    return Err(unsupported(
+                        field,
+                        format!("the {controller} controller is not available in cgroup2"),
+                    ));
                 }
-                v2::enable_controllers(&u.mount, &u.path, &[controller], true).map_err(in_field(field.clone()))?;
+                v2::enable_controllers(&u.mount, &u.path, &[controller], true)
+                    .map_err(in_field(field.clone()))?;
             }
             if !files::exists(&u.path, key) {
-                return Err(unsupported(field, format!("no such file in `{}`", u.path.display())));
+                return Err(unsupported(
+                    field,
+                    format!("no such file in `{}`", u.path.display()),
+                ));
             }
             files::write(&u.path, key, &values[key]).map_err(in_field(field))?;
         }
@@ -601,7 +704,7 @@ fn mkdir_all(mount: &Path, leaf: &Path, made: &mut Vec<PathBuf>) -> Result<(), C
         match std::fs::create_dir(&cur) {
             Ok(()) => made.push(cur.clone()),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(source) => return Err(CgroupError::Mkdir { path: cur, source }),
+            Err(err) => return Err(CgroupError::Mkdir { path: cur, err }),
         }
     }
     Ok(())
@@ -618,7 +721,12 @@ fn rmdir_retry(d: &Path) -> Result<(), CgroupError> {
                 std::thread::sleep(delay);
                 delay *= 2;
             }
-            Err(source) => return Err(CgroupError::Rmdir { path: d.to_path_buf(), source }),
+            Err(err) => {
+                return Err(CgroupError::Rmdir {
+                    path: d.to_path_buf(),
+                    err,
+                })
+            }
         }
     }
     unreachable!("the retry loop returns")

@@ -128,7 +128,11 @@ pub struct HugetlbStats {
 /// Per-cpu numbers on one line, separated by spaces.
 fn list(dir: &Path, file: &str) -> Result<Vec<u64>, CgroupError> {
     Ok(read_opt(dir, file)?
-        .map(|s| s.split_whitespace().filter_map(|v| v.parse().ok()).collect())
+        .map(|s| {
+            s.split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        })
         .unwrap_or_default())
 }
 
@@ -175,7 +179,12 @@ fn cpu_v1(s: &mut CpuStats, cpu: Option<&Path>, acct: Option<&Path>) -> Result<(
 
 fn cpu_v2(s: &mut CpuStats, d: &Path) -> Result<(), CgroupError> {
     let stat = parse_flat_keyed(&read_opt(d, "cpu.stat")?.unwrap_or_default());
-    let get = |k: &str| stat.iter().find(|(n, _)| n == k).map(|(_, v)| *v).unwrap_or(0);
+    let get = |k: &str| {
+        stat.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| *v)
+            .unwrap_or(0)
+    };
     s.usage.total = get("usage_usec") * 1000;
     s.usage.user = get("user_usec") * 1000;
     s.usage.kernel = get("system_usec") * 1000;
@@ -196,7 +205,9 @@ fn mem_entry_v1(d: &Path, prefix: &str) -> Result<MemoryEntry, CgroupError> {
 
 fn memory(s: &mut MemoryStats, place: Place<'_>) -> Result<(), CgroupError> {
     let (Place::V1(d) | Place::V2(d)) = place;
-    s.raw = parse_flat_keyed(&read_opt(d, "memory.stat")?.unwrap_or_default()).into_iter().collect();
+    s.raw = parse_flat_keyed(&read_opt(d, "memory.stat")?.unwrap_or_default())
+        .into_iter()
+        .collect();
     match place {
         Place::V1(d) => {
             s.cache = s.raw.get("cache").copied().unwrap_or(0);
@@ -239,7 +250,12 @@ fn blkio_v1(s: &mut BlkioStats, d: &Path) -> Result<(), CgroupError> {
                 let f: Vec<&str> = l.split_whitespace().collect();
                 let [dev, op, v] = f[..] else { return None };
                 let (maj, min) = dev.split_once(':')?;
-                Some(BlkioEntry { major: maj.parse().ok()?, minor: min.parse().ok()?, op: op.to_string(), value: v.parse().ok()? })
+                Some(BlkioEntry {
+                    major: maj.parse().ok()?,
+                    minor: min.parse().ok()?,
+                    op: op.to_string(),
+                    value: v.parse().ok()?,
+                })
             })
             .collect())
     };
@@ -252,12 +268,25 @@ fn blkio_v1(s: &mut BlkioStats, d: &Path) -> Result<(), CgroupError> {
 fn io_v2(s: &mut BlkioStats, d: &Path) -> Result<(), CgroupError> {
     for line in read_opt(d, "io.stat")?.unwrap_or_default().lines() {
         let mut it = line.split_whitespace();
-        let Some((maj, min)) = it.next().and_then(|dev| dev.split_once(':')) else { continue };
-        let (Ok(major), Ok(minor)) = (maj.parse::<u64>(), min.parse::<u64>()) else { continue };
+        let Some((maj, min)) = it.next().and_then(|dev| dev.split_once(':')) else {
+            continue;
+        };
+        let (Ok(major), Ok(minor)) = (maj.parse::<u64>(), min.parse::<u64>()) else {
+            continue;
+        };
         for kv in it {
-            let Some((k, v)) = kv.split_once('=') else { continue };
-            let Ok(value) = v.parse::<u64>() else { continue };
-            let e = |op: &str| BlkioEntry { major, minor, op: op.to_string(), value };
+            let Some((k, v)) = kv.split_once('=') else {
+                continue;
+            };
+            let Ok(value) = v.parse::<u64>() else {
+                continue;
+            };
+            let e = |op: &str| BlkioEntry {
+                major,
+                minor,
+                op: op.to_string(),
+                value,
+            };
             match k {
                 "rbytes" => s.io_service_bytes_recursive.push(e("Read")),
                 "wbytes" => s.io_service_bytes_recursive.push(e("Write")),
@@ -272,7 +301,9 @@ fn io_v2(s: &mut BlkioStats, d: &Path) -> Result<(), CgroupError> {
 
 fn hugetlb(out: &mut BTreeMap<String, HugetlbStats>, place: Place<'_>) -> Result<(), CgroupError> {
     let (Place::V1(d) | Place::V2(d)) = place;
-    let Ok(rd) = std::fs::read_dir(d) else { return Ok(()) };
+    let Ok(rd) = std::fs::read_dir(d) else {
+        return Ok(());
+    };
     let mut sizes: Vec<String> = rd
         .flatten()
         .filter_map(|e| {
@@ -311,7 +342,9 @@ pub(crate) fn collect(cg: &Cgroup) -> Result<Stats, CgroupError> {
     }
     if let Some(Place::V1(d) | Place::V2(d)) = cg.place("cpuset") {
         let eff = |f: &str, g: &str| -> Result<Vec<u16>, CgroupError> {
-            let t = read_opt(d, f)?.filter(|t| !t.trim().is_empty()).or(read_opt(d, g)?);
+            let t = read_opt(d, f)?
+                .filter(|t| !t.trim().is_empty())
+                .or(read_opt(d, g)?);
             Ok(t.map(|t| cpu_list(&t)).unwrap_or_default())
         };
         s.cpuset.cpus = eff("cpuset.effective_cpus", "cpuset.cpus")?;
@@ -351,9 +384,15 @@ mod tests {
         s.memory.usage.limit = 5;
         s.pids.current = 2;
         let v = serde_json::to_value(&s).unwrap();
-        assert_eq!(v["memory"]["usage"], serde_json::json!({"limit": 5, "failcnt": 0}));
+        assert_eq!(
+            v["memory"]["usage"],
+            serde_json::json!({"limit": 5, "failcnt": 0})
+        );
         assert_eq!(v["pids"], serde_json::json!({"current": 2}));
-        assert_eq!(v["cpu"]["usage"], serde_json::json!({"kernel": 0, "user": 0}));
+        assert_eq!(
+            v["cpu"]["usage"],
+            serde_json::json!({"kernel": 0, "user": 0})
+        );
         assert!(v["memory"].get("kernelTCP").is_some());
     }
 }

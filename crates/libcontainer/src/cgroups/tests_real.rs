@@ -21,8 +21,14 @@ struct Prefix {
 
 impl Prefix {
     fn new() -> Prefix {
-        assert!(nix::unistd::geteuid().is_root(), "real cgroup tests need root (they mkdir in /sys/fs/cgroup)");
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "real cgroup tests need root (they mkdir in /sys/fs/cgroup)"
+        );
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
         let name = format!("/brig-cgtest-{}-{nanos:x}", std::process::id());
         let top = Cgroup::new(Some(Path::new(&name)), "unused", false).unwrap();
         Prefix { name, top }
@@ -30,7 +36,12 @@ impl Prefix {
 
     /// A container cgroup below the prefix.
     fn cgroup(&self, sub: &str) -> Cgroup {
-        Cgroup::new(Some(Path::new(&format!("{}/{sub}", self.name))), "unused", false).unwrap()
+        Cgroup::new(
+            Some(Path::new(&format!("{}/{sub}", self.name))),
+            "unused",
+            false,
+        )
+        .unwrap()
     }
 }
 
@@ -47,7 +58,10 @@ fn res(v: serde_json::Value) -> LinuxResources {
 }
 
 fn read(dir: &Path, f: &str) -> String {
-    std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display())).trim().to_string()
+    std::fs::read_to_string(dir.join(f))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
+        .trim()
+        .to_string()
 }
 
 /// A shell that waits for one line on stdin, then runs `script` (stdout piped back).
@@ -68,9 +82,16 @@ fn go(child: &mut Child) {
 
 fn lines(child: Child) -> (Vec<String>, Option<i32>, String) {
     let out = child.wait_with_output().unwrap();
-    let l = BufReader::new(&out.stdout[..]).lines().map(Result::unwrap).collect();
+    let l = BufReader::new(&out.stdout[..])
+        .lines()
+        .map(Result::unwrap)
+        .collect();
     use std::os::unix::process::ExitStatusExt;
-    (l, out.status.signal(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        l,
+        out.status.signal(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -102,7 +123,10 @@ fn real_create_limits_read_back_and_destroy() {
             assert_eq!(read(d, "cpu.max"), "20000 100000");
         }
     }
-    cg.update(&res(json!({"pids": {"limit": 30}, "memory": {"limit": 33554432}}))).unwrap();
+    cg.update(&res(
+        json!({"pids": {"limit": 30}, "memory": {"limit": 33554432}}),
+    ))
+    .unwrap();
     assert_eq!(read(d, "pids.max"), "30");
     let s = cg.stats().unwrap();
     assert_eq!(s.pids.limit, 30);
@@ -159,7 +183,10 @@ fn real_signal_all_reaches_every_process() {
 fn real_devices_allow_null_deny_kmsg() {
     let p = Prefix::new();
     let cg = p.cgroup("ctr");
-    cg.create(Some(&res(json!({"devices": [{"allow": false, "access": "rwm"}]})))).unwrap();
+    cg.create(Some(&res(
+        json!({"devices": [{"allow": false, "access": "rwm"}]}),
+    )))
+    .unwrap();
     let script = "(: </dev/null) 2>/dev/null && echo null-ok || echo null-denied; \
                   (: </dev/zero) 2>/dev/null && echo zero-ok || echo zero-denied; \
                   (: </dev/kmsg) 2>/dev/null && echo kmsg-ok || echo kmsg-denied";
@@ -188,7 +215,10 @@ fn real_oom_is_counted() {
     let p = Prefix::new();
     let cg = p.cgroup("ctr");
     let limit = 16 * 1024 * 1024;
-    cg.create(Some(&res(json!({"memory": {"limit": limit, "swap": limit}})))).unwrap();
+    cg.create(Some(&res(
+        json!({"memory": {"limit": limit, "swap": limit}}),
+    )))
+    .unwrap();
     assert_eq!(cg.oom_count().unwrap(), 0);
     // The shell keeps the command substitution's 64 MiB in memory, against a 16 MiB limit.
     let mut child = waiting_shell("x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived");
@@ -198,7 +228,11 @@ fn real_oom_is_counted() {
     assert!(out.is_empty() || out == ["survived"], "{out:?}");
     assert!(cg.oom_count().unwrap() >= 1, "an OOM kill was recorded");
     let s = cg.stats().unwrap();
-    assert!(s.memory.usage.failcnt >= 1 || s.memory.usage.max > 0, "{:?}", s.memory);
+    assert!(
+        s.memory.usage.failcnt >= 1 || s.memory.usage.max > 0,
+        "{:?}",
+        s.memory
+    );
 }
 
 /// struct clone_args, up to `cgroup` (CLONE_ARGS_SIZE_VER2).
@@ -223,9 +257,13 @@ fn real_clone3_into_cgroup() {
     use std::os::fd::AsRawFd;
     let p = Prefix::new();
     let cg = p.cgroup("ctr");
-    cg.create(Some(&res(json!({"pids": {"limit": 5}})))).unwrap();
+    cg.create(Some(&res(json!({"pids": {"limit": 5}}))))
+        .unwrap();
     let Some(fd) = cg.clone_into_fd() else {
-        panic!("no cgroup2 hierarchy on this host: clone_into_fd needs one (layout {:?})", cg.layout);
+        panic!(
+            "no cgroup2 hierarchy on this host: clone_into_fd needs one (layout {:?})",
+            cg.layout
+        );
     };
     const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
     let mut args = CloneArgs {
@@ -238,7 +276,11 @@ fn real_clone3_into_cgroup() {
     // only calls pause(2) and _exit(2), which are async-signal-safe, so the other test threads' locks do
     // not matter to it. `args` is a live #[repr(C)] clone_args of the size passed.
     let pid = unsafe {
-        libc::syscall(libc::SYS_clone3, &mut args as *mut CloneArgs, std::mem::size_of::<CloneArgs>())
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
     };
     if pid == 0 {
         // SAFETY: in the cloned child; pause and _exit are async-signal-safe and never return here.
@@ -251,7 +293,10 @@ fn real_clone3_into_cgroup() {
     let pid = pid as i32;
     let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
     let unified_line = own.lines().find(|l| l.starts_with("0::")).unwrap_or("");
-    assert!(unified_line.ends_with(&format!("{}/ctr", p.name)), "born in the cgroup: {own}");
+    assert!(
+        unified_line.ends_with(&format!("{}/ctr", p.name)),
+        "born in the cgroup: {own}"
+    );
     // The v1 hierarchies (hybrid) still need the classic write; cgroup2 is skipped.
     cg.add_task(pid, true).unwrap();
     assert!(cg.pids().unwrap().contains(&pid));
@@ -277,10 +322,16 @@ fn real_layout_matches_mountinfo() {
 /// `major:minor` of the first block device of the host.
 fn a_block_device() -> (i64, i64) {
     let mut devs: Vec<String> = std::fs::read_dir("/sys/block")
-        .map(|rd| rd.flatten().filter_map(|e| std::fs::read_to_string(e.path().join("dev")).ok()).collect())
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path().join("dev")).ok())
+                .collect()
+        })
         .unwrap_or_default();
     devs.sort();
-    let dev = devs.first().expect("no block device in /sys/block: io limits need one (tests-v2vm.sh loads brd)");
+    let dev = devs
+        .first()
+        .expect("no block device in /sys/block: io limits need one (tests-v2vm.sh loads brd)");
     let (a, b) = dev.trim().split_once(':').unwrap();
     (a.parse().unwrap(), b.parse().unwrap())
 }
@@ -303,11 +354,20 @@ fn real_io_and_hugetlb_limits() {
     cg.create(Some(&res(r))).unwrap();
     match cg.place("blkio").or_else(|| cg.place("io")).unwrap() {
         Place::V1(d) => {
-            assert_eq!(read(d, "blkio.throttle.read_bps_device"), format!("{major}:{minor} 1048576"));
-            assert_eq!(read(d, "blkio.throttle.write_iops_device"), format!("{major}:{minor} 20"));
+            assert_eq!(
+                read(d, "blkio.throttle.read_bps_device"),
+                format!("{major}:{minor} 1048576")
+            );
+            assert_eq!(
+                read(d, "blkio.throttle.write_iops_device"),
+                format!("{major}:{minor} 20")
+            );
         }
         Place::V2(d) => {
-            assert_eq!(read(d, "io.max"), format!("{major}:{minor} rbps=1048576 wbps=max riops=max wiops=20"));
+            assert_eq!(
+                read(d, "io.max"),
+                format!("{major}:{minor} rbps=1048576 wbps=max riops=max wiops=20")
+            );
         }
     }
     if hugetlb {
@@ -326,17 +386,29 @@ fn real_unsupported_fields_are_named() {
     cg.create(None).unwrap();
     match cg.place("memory").unwrap() {
         Place::V2(_) => {
-            let e = cg.update(&res(json!({"memory": {"kernel": 1}}))).unwrap_err();
-            assert_eq!(e.to_string(), "linux.resources.memory.kernel: not supported on cgroup v2");
+            let e = cg
+                .update(&res(json!({"memory": {"kernel": 1}})))
+                .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "linux.resources.memory.kernel: not supported on cgroup v2"
+            );
         }
         Place::V1(_) => {
-            let e = cg.update(&res(json!({"unified": {"memory.high": "1"}}))).unwrap_err();
+            let e = cg
+                .update(&res(json!({"unified": {"memory.high": "1"}})))
+                .unwrap_err();
             assert!(e.to_string().starts_with("linux.resources.unified"), "{e}");
         }
     }
     // A value the kernel refuses: the field, the file and the value are all in the chain.
-    let e = cg.update(&res(json!({"cpu": {"cpus": "4096"}}))).unwrap_err();
-    assert_eq!(e.to_string(), "linux.resources.cpu.cpus");
-    let src = std::error::Error::source(&e).unwrap().to_string();
-    assert!(src.starts_with("write `4096` to `") && src.ends_with("cpuset.cpus`"), "{src}");
+    let e = cg
+        .update(&res(json!({"cpu": {"cpus": "4096"}})))
+        .unwrap_err();
+    let e = e.to_string();
+    assert!(
+        e.starts_with("linux.resources.cpu.cpus: write `4096` to `")
+            && e.contains("cpuset.cpus`: "),
+        "{e}"
+    );
 }

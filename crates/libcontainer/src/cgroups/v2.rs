@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxHugepageLimit, LinuxMemory, LinuxThrottleDevice};
+use oci_spec::runtime::{
+    LinuxBlockIo, LinuxCpu, LinuxHugepageLimit, LinuxMemory, LinuxThrottleDevice,
+};
 
 use super::files::{exists, keyed_value, read, read_opt, write};
 use super::v1::{check_usage, set};
@@ -13,19 +15,31 @@ use super::{unsupported, CgroupError};
 /// skipping those already enabled (so a cgroup that already delegates them is never written) and those a
 /// parent does not offer. All at once first; if the kernel refuses, one by one. `strict`: a refusal is an
 /// error (a resource needs it), else it is skipped as runc does (e.g. cpu with realtime tasks in a parent).
-pub(crate) fn enable_controllers(mount: &Path, leaf: &Path, controllers: &[&str], strict: bool) -> Result<(), CgroupError> {
-    let Ok(rel) = leaf.strip_prefix(mount) else { return Ok(()) };
+pub(crate) fn enable_controllers(
+    mount: &Path,
+    leaf: &Path,
+    controllers: &[&str],
+    strict: bool,
+) -> Result<(), CgroupError> {
+    let Ok(rel) = leaf.strip_prefix(mount) else {
+        return Ok(());
+    };
     let mut cur = mount.to_path_buf();
     for c in rel.components() {
         let enabled = read_opt(&cur, "cgroup.subtree_control")?.unwrap_or_default();
         let available = read_opt(&cur, "cgroup.controllers")?.unwrap_or_default();
         let missing: Vec<String> = controllers
             .iter()
-            .filter(|ctrl| !enabled.split_whitespace().any(|e| e.trim_start_matches('+') == **ctrl))
+            .filter(|ctrl| {
+                !enabled
+                    .split_whitespace()
+                    .any(|e| e.trim_start_matches('+') == **ctrl)
+            })
             .filter(|ctrl| available.split_whitespace().any(|a| a == **ctrl))
             .map(|ctrl| format!("+{ctrl}"))
             .collect();
-        if !missing.is_empty() && write(&cur, "cgroup.subtree_control", &missing.join(" ")).is_err() {
+        if !missing.is_empty() && write(&cur, "cgroup.subtree_control", &missing.join(" ")).is_err()
+        {
             for m in &missing {
                 match write(&cur, "cgroup.subtree_control", m) {
                     Err(e) if strict => return Err(e),
@@ -74,7 +88,9 @@ pub fn swap_to_v2(swap: i64, limit: i64) -> Result<Option<i64>, String> {
         return Err(format!("invalid memory limit {limit}"));
     }
     if swap < limit {
-        return Err(format!("memory+swap limit {swap} is below the memory limit {limit}"));
+        return Err(format!(
+            "memory+swap limit {swap} is below the memory limit {limit}"
+        ));
     }
     Ok(Some(swap - limit))
 }
@@ -93,19 +109,34 @@ const MEM: &str = "linux.resources.memory";
 #[allow(deprecated)] // `kernel` is deprecated in the spec: refused here, by name
 pub(crate) fn memory(dir: &Path, m: &LinuxMemory) -> Result<(), CgroupError> {
     if m.kernel().is_some() {
-        return Err(unsupported(format!("{MEM}.kernel"), "not supported on cgroup v2"));
+        return Err(unsupported(
+            format!("{MEM}.kernel"),
+            "not supported on cgroup v2",
+        ));
     }
     if m.kernel_tcp().is_some() {
-        return Err(unsupported(format!("{MEM}.kernelTCP"), "not supported on cgroup v2"));
+        return Err(unsupported(
+            format!("{MEM}.kernelTCP"),
+            "not supported on cgroup v2",
+        ));
     }
     if m.swappiness().is_some() {
-        return Err(unsupported(format!("{MEM}.swappiness"), "not supported on cgroup v2"));
+        return Err(unsupported(
+            format!("{MEM}.swappiness"),
+            "not supported on cgroup v2",
+        ));
     }
     if m.disable_oom_killer() == Some(true) {
-        return Err(unsupported(format!("{MEM}.disableOOMKiller"), "not supported on cgroup v2"));
+        return Err(unsupported(
+            format!("{MEM}.disableOOMKiller"),
+            "not supported on cgroup v2",
+        ));
     }
     if m.use_hierarchy() == Some(false) {
-        return Err(unsupported(format!("{MEM}.useHierarchy"), "cgroup v2 is always hierarchical"));
+        return Err(unsupported(
+            format!("{MEM}.useHierarchy"),
+            "cgroup v2 is always hierarchical",
+        ));
     }
     let limit = m.limit().unwrap_or(0);
     let swap = m.swap().unwrap_or(0);
@@ -117,7 +148,10 @@ pub(crate) fn memory(dir: &Path, m: &LinuxMemory) -> Result<(), CgroupError> {
         if !exists(dir, "memory.swap.max") {
             // Unlimited swap asked implicitly (limit -1) is fine without swap accounting.
             if swap != 0 {
-                return Err(unsupported(format!("{MEM}.swap"), "swap accounting is off (no memory.swap.max)"));
+                return Err(unsupported(
+                    format!("{MEM}.swap"),
+                    "swap accounting is off (no memory.swap.max)",
+                ));
             }
         } else {
             set(dir, "memory.swap.max", &num(s), &format!("{MEM}.swap"))?;
@@ -136,22 +170,35 @@ pub(crate) fn memory(dir: &Path, m: &LinuxMemory) -> Result<(), CgroupError> {
 pub(crate) fn cpu(dir: &Path, c: &LinuxCpu) -> Result<(), CgroupError> {
     const F: &str = "linux.resources.cpu";
     if c.realtime_runtime().is_some_and(|r| r != 0) {
-        return Err(unsupported(format!("{F}.realtimeRuntime"), "not supported on cgroup v2"));
+        return Err(unsupported(
+            format!("{F}.realtimeRuntime"),
+            "not supported on cgroup v2",
+        ));
     }
     if c.realtime_period().is_some_and(|p| p != 0) {
-        return Err(unsupported(format!("{F}.realtimePeriod"), "not supported on cgroup v2"));
+        return Err(unsupported(
+            format!("{F}.realtimePeriod"),
+            "not supported on cgroup v2",
+        ));
     }
     if let Some(s) = c.shares().filter(|s| *s != 0) {
         let w = shares_to_weight(s);
         if !(1..=10000).contains(&w) {
-            return Err(unsupported(format!("{F}.shares"), format!("{s} is out of the range 2-262144")));
+            return Err(unsupported(
+                format!("{F}.shares"),
+                format!("{s} is out of the range 2-262144"),
+            ));
         }
         set(dir, "cpu.weight", &w.to_string(), &format!("{F}.shares"))?;
     }
     let quota = c.quota().unwrap_or(0);
     let period = c.period().unwrap_or(0);
     if quota != 0 || period != 0 {
-        let mut v = if quota > 0 { quota.to_string() } else { "max".to_string() };
+        let mut v = if quota > 0 {
+            quota.to_string()
+        } else {
+            "max".to_string()
+        };
         if period != 0 {
             v.push_str(&format!(" {period}"));
         }
@@ -159,20 +206,31 @@ pub(crate) fn cpu(dir: &Path, c: &LinuxCpu) -> Result<(), CgroupError> {
     }
     if let Some(b) = c.burst() {
         if !exists(dir, "cpu.max.burst") {
-            return Err(unsupported(format!("{F}.burst"), "this kernel has no cpu.max.burst"));
+            return Err(unsupported(
+                format!("{F}.burst"),
+                "this kernel has no cpu.max.burst",
+            ));
         }
         set(dir, "cpu.max.burst", &b.to_string(), &format!("{F}.burst"))?;
     }
     if let Some(i) = c.idle() {
         if !exists(dir, "cpu.idle") {
-            return Err(unsupported(format!("{F}.idle"), "this kernel has no cpu.idle"));
+            return Err(unsupported(
+                format!("{F}.idle"),
+                "this kernel has no cpu.idle",
+            ));
         }
         set(dir, "cpu.idle", &i.to_string(), &format!("{F}.idle"))?;
     }
     Ok(())
 }
 
-fn io_max(dir: &Path, key: &str, list: &Option<Vec<LinuxThrottleDevice>>, field: &str) -> Result<(), CgroupError> {
+fn io_max(
+    dir: &Path,
+    key: &str,
+    list: &Option<Vec<LinuxThrottleDevice>>,
+    field: &str,
+) -> Result<(), CgroupError> {
     for (i, t) in list.iter().flatten().enumerate() {
         let v = format!("{}:{} {key}={}", t.major(), t.minor(), t.rate());
         set(dir, "io.max", &v, &format!("{field}[{i}]"))?;
@@ -185,36 +243,83 @@ pub(crate) fn io(dir: &Path, b: &LinuxBlockIo) -> Result<(), CgroupError> {
     const F: &str = "linux.resources.blockIO";
     let bfq = exists(dir, "io.bfq.weight");
     if b.leaf_weight().is_some() {
-        return Err(unsupported(format!("{F}.leafWeight"), "not supported on cgroup v2"));
+        return Err(unsupported(
+            format!("{F}.leafWeight"),
+            "not supported on cgroup v2",
+        ));
     }
     if let Some(w) = b.weight().filter(|w| *w != 0) {
         if bfq {
             set(dir, "io.bfq.weight", &w.to_string(), &format!("{F}.weight"))?;
         } else if exists(dir, "io.weight") {
-            set(dir, "io.weight", &blkio_weight_to_io_weight(w.into()).to_string(), &format!("{F}.weight"))?;
+            set(
+                dir,
+                "io.weight",
+                &blkio_weight_to_io_weight(w.into()).to_string(),
+                &format!("{F}.weight"),
+            )?;
         } else {
-            return Err(unsupported(format!("{F}.weight"), "no io.bfq.weight or io.weight (no BFQ, no io cost)"));
+            return Err(unsupported(
+                format!("{F}.weight"),
+                "no io.bfq.weight or io.weight (no BFQ, no io cost)",
+            ));
         }
     }
     for (i, wd) in b.weight_device().iter().flatten().enumerate() {
         let field = format!("{F}.weightDevice[{i}]");
         if wd.leaf_weight().is_some() {
-            return Err(unsupported(format!("{field}.leafWeight"), "not supported on cgroup v2"));
+            return Err(unsupported(
+                format!("{field}.leafWeight"),
+                "not supported on cgroup v2",
+            ));
         }
         let Some(w) = wd.weight() else { continue };
         if bfq {
-            set(dir, "io.bfq.weight", &format!("{}:{} {w}", wd.major(), wd.minor()), &field)?;
+            set(
+                dir,
+                "io.bfq.weight",
+                &format!("{}:{} {w}", wd.major(), wd.minor()),
+                &field,
+            )?;
         } else if exists(dir, "io.weight") {
-            let v = format!("{}:{} {}", wd.major(), wd.minor(), blkio_weight_to_io_weight(w.into()));
+            let v = format!(
+                "{}:{} {}",
+                wd.major(),
+                wd.minor(),
+                blkio_weight_to_io_weight(w.into())
+            );
             set(dir, "io.weight", &v, &field)?;
         } else {
-            return Err(unsupported(field, "no io.bfq.weight or io.weight (no BFQ, no io cost)"));
+            return Err(unsupported(
+                field,
+                "no io.bfq.weight or io.weight (no BFQ, no io cost)",
+            ));
         }
     }
-    io_max(dir, "rbps", b.throttle_read_bps_device(), &format!("{F}.throttleReadBpsDevice"))?;
-    io_max(dir, "wbps", b.throttle_write_bps_device(), &format!("{F}.throttleWriteBpsDevice"))?;
-    io_max(dir, "riops", b.throttle_read_iops_device(), &format!("{F}.throttleReadIOPSDevice"))?;
-    io_max(dir, "wiops", b.throttle_write_iops_device(), &format!("{F}.throttleWriteIOPSDevice"))?;
+    io_max(
+        dir,
+        "rbps",
+        b.throttle_read_bps_device(),
+        &format!("{F}.throttleReadBpsDevice"),
+    )?;
+    io_max(
+        dir,
+        "wbps",
+        b.throttle_write_bps_device(),
+        &format!("{F}.throttleWriteBpsDevice"),
+    )?;
+    io_max(
+        dir,
+        "riops",
+        b.throttle_read_iops_device(),
+        &format!("{F}.throttleReadIOPSDevice"),
+    )?;
+    io_max(
+        dir,
+        "wiops",
+        b.throttle_write_iops_device(),
+        &format!("{F}.throttleWriteIOPSDevice"),
+    )?;
     Ok(())
 }
 
@@ -224,7 +329,10 @@ pub(crate) fn hugetlb(dir: &Path, limits: &[LinuxHugepageLimit]) -> Result<(), C
         let field = format!("linux.resources.hugepageLimits[{i}]");
         let file = format!("hugetlb.{}.max", h.page_size());
         if !exists(dir, &file) {
-            return Err(unsupported(format!("{field}.pageSize"), format!("no `{}` hugepages on this host", h.page_size())));
+            return Err(unsupported(
+                format!("{field}.pageSize"),
+                format!("no `{}` hugepages on this host", h.page_size()),
+            ));
         }
         set(dir, &file, &num(h.limit()), &field)?;
         let rsvd = format!("hugetlb.{}.rsvd.max", h.page_size());
@@ -260,7 +368,11 @@ pub(crate) fn freeze(dir: &Path, frozen: bool) -> Result<(), CgroupError> {
                 let _ = write(dir, "cgroup.freeze", "0");
             }
             let what = if frozen { "freezing" } else { "thawing" };
-            return Err(CgroupError::Timeout { what, path: dir.to_path_buf(), timeout: FREEZE_TIMEOUT });
+            return Err(CgroupError::Timeout {
+                what,
+                path: dir.to_path_buf(),
+                timeout: FREEZE_TIMEOUT,
+            });
         }
         std::thread::sleep(Duration::from_millis(1));
     }
