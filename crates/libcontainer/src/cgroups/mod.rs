@@ -446,7 +446,8 @@ impl Cgroup {
     }
 
     /// Send `sig` to every process of the container. Processes are frozen first so none forks past the
-    /// signal (runc does the same); SIGKILL on cgroup2 uses `cgroup.kill` when the kernel has it.
+    /// signal (runc does the same); SIGKILL on cgroup2 uses `cgroup.kill` when the kernel has it. A frozen
+    /// (paused) cgroup stays frozen, except after SIGKILL, which needs a thaw to take effect on v1.
     /// `sig` is a `nix` [`Signal`] or a raw signal number (`libc::SIGKILL`).
     pub fn signal_all<S: TryInto<Signal>>(&self, sig: S) -> Result<(), CgroupError> {
         let sig = sig.try_into().map_err(|_| CgroupError::Unsupported {
@@ -463,7 +464,9 @@ impl Cgroup {
                 }
             }
         }
-        let frozen = self.freeze().is_ok();
+        // A paused container stays paused, unless SIGKILL must be delivered (v1 tasks die only when thawed).
+        let was_frozen = self.is_frozen().unwrap_or(false);
+        let froze = !was_frozen && self.freeze().is_ok();
         let res = (|| {
             for pid in self.pids()? {
                 match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig) {
@@ -479,7 +482,7 @@ impl Cgroup {
             }
             Ok(())
         })();
-        if frozen {
+        if froze || (was_frozen && sig == Signal::SIGKILL) {
             self.thaw()?;
         }
         res

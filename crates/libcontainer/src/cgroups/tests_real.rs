@@ -177,6 +177,25 @@ fn real_signal_all_reaches_every_process() {
     assert_eq!(a.wait().unwrap().signal(), Some(libc::SIGTERM));
     assert_eq!(b.wait().unwrap().signal(), Some(libc::SIGTERM));
     assert!(!cg.is_frozen().unwrap(), "thawed again after signalling");
+
+    // A paused container stays paused through `kill --all` with a catchable signal.
+    let c = Command::new("sh")
+        .arg("-c")
+        .arg("trap 'exit 7' USR1; while :; do sleep 1; done")
+        .spawn()
+        .unwrap();
+    cg.add_task(c.id() as i32, false).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    cg.freeze().unwrap();
+    cg.signal_all(libc::SIGUSR1).unwrap();
+    assert!(cg.is_frozen().unwrap(), "still paused");
+    cg.thaw().unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "the signal was delivered after the thaw"
+    );
 }
 
 #[test]
