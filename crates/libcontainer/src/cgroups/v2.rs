@@ -345,13 +345,19 @@ pub(crate) fn hugetlb(dir: &Path, limits: &[LinuxHugepageLimit]) -> Result<(), C
 
 const FREEZE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `frozen` of cgroup.events (a fake cgroupfs has no cgroup.events: cgroup.freeze is the state there).
+/// Whether the cgroup is (asked to be) frozen: cgroup.freeze, as runc reads it. cgroup.events' `frozen`
+/// drops to 0 for a moment whenever a frozen task is woken to take a signal, so it is not the state.
 pub(crate) fn is_frozen(dir: &Path) -> Result<bool, CgroupError> {
-    let state = match keyed_value(dir, "cgroup.events", "frozen")? {
-        Some(v) => v,
-        None => read(dir, "cgroup.freeze")?.trim().parse().unwrap_or(0),
-    };
-    Ok(state == 1)
+    Ok(read(dir, "cgroup.freeze")?.trim() == "1")
+}
+
+/// `frozen` of cgroup.events: the kernel's report that every task has stopped (a fake cgroupfs has no
+/// cgroup.events: cgroup.freeze stands in for it there).
+fn frozen_event(dir: &Path) -> Result<bool, CgroupError> {
+    match keyed_value(dir, "cgroup.events", "frozen")? {
+        Some(v) => Ok(v == 1),
+        None => is_frozen(dir),
+    }
 }
 
 /// cgroup.freeze, then wait until cgroup.events says `frozen` matches.
@@ -360,7 +366,7 @@ pub(crate) fn freeze(dir: &Path, frozen: bool) -> Result<(), CgroupError> {
     write(dir, "cgroup.freeze", &want.to_string())?;
     let start = Instant::now();
     loop {
-        if is_frozen(dir)? == frozen {
+        if frozen_event(dir)? == frozen {
             return Ok(());
         }
         if start.elapsed() > FREEZE_TIMEOUT {
