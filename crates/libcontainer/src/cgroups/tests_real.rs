@@ -227,6 +227,20 @@ fn real_devices_allow_null_deny_kmsg() {
     go(&mut child);
     let (out, _, err) = lines(child);
     assert_eq!(out, ["null-ok", "zero-ok", "kmsg-ok"], "stderr: {err}");
+
+    // Allow-all, then deny writes to /dev/kmsg: reading passes, read+write is refused (v1 semantics,
+    // also in the cgroup2 program: any denied bit refuses the access).
+    cg.update(&res(json!({"devices": [{"allow": true, "access": "rwm"},
+        {"allow": false, "type": "c", "major": 1, "minor": 11, "access": "w"}]})))
+        .unwrap();
+    let mut child = waiting_shell(
+        "(: </dev/kmsg) 2>/dev/null && echo read-ok || echo read-denied; \
+         (: <>/dev/kmsg) 2>/dev/null && echo rw-ok || echo rw-denied",
+    );
+    cg.add_task(child.id() as i32, false).unwrap();
+    go(&mut child);
+    let (out, _, err) = lines(child);
+    assert_eq!(out, ["read-ok", "rw-denied"], "stderr: {err}");
 }
 
 #[test]
