@@ -187,6 +187,10 @@ pub struct Cgroup {
     pub v1: Vec<Hierarchy>,
     /// The cgroup2 hierarchy, when mounted (pure v2, or the unified part of a hybrid host).
     pub unified: Option<Hierarchy>,
+    /// Ancestors of the container's directories that `create` made; `destroy` removes them again when
+    /// nothing else lives in them (e.g. the `/brig-test` of `/brig-test/<id>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<PathBuf>,
     /// Built against a fake host root (unit tests): eBPF device programs are built but not attached.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fake_root: bool,
@@ -253,6 +257,7 @@ impl Cgroup {
             layout,
             v1,
             unified,
+            created: Vec::new(),
             fake_root: host.is_fake(),
         })
     }
@@ -312,15 +317,23 @@ impl Cgroup {
 
     /// mkdir the container's cgroup in every hierarchy (cgroup2: controllers enabled in the parents),
     /// then apply `resources` and the device rules (spec rules + runc's default allow-list).
-    /// On error, removes the directories it made.
-    pub fn create(&self, resources: Option<&LinuxResources>) -> Result<(), CgroupError> {
+    /// On error, removes the directories it made. Records the ancestors it made in `created`.
+    pub fn create(&mut self, resources: Option<&LinuxResources>) -> Result<(), CgroupError> {
         let mut made: Vec<PathBuf> = Vec::new();
         let res = self.create_inner(resources, &mut made);
         if res.is_err() {
             for d in made.iter().rev() {
                 let _ = std::fs::remove_dir(d);
             }
+            return res;
         }
+        let leaves = self
+            .all_dirs()
+            .into_iter()
+            .map(Path::to_path_buf)
+            .collect::<Vec<_>>();
+        self.created
+            .extend(made.into_iter().filter(|d| !leaves.contains(d)));
         res
     }
 
@@ -518,6 +531,12 @@ impl Cgroup {
                 rmdir_retry(&d)?;
             }
         }
+        // Ancestors we made, deepest first; one still used by another container stays (EBUSY/ENOTEMPTY).
+        let mut created: Vec<&PathBuf> = self.created.iter().collect();
+        created.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+        for d in created {
+            let _ = std::fs::remove_dir(d);
+        }
         Ok(())
     }
 
@@ -698,19 +717,27 @@ impl Cgroup {
 
 use std::os::unix::fs::OpenOptionsExt;
 
-/// mkdir every missing directory from below `mount` down to `leaf`, recording what was made.
+/// mkdir every missing directory from below `mount` down to `leaf`, recording what was made. An ancestor
+/// removed meanwhile by another container's destroy (ENOENT) is made again.
 fn mkdir_all(mount: &Path, leaf: &Path, made: &mut Vec<PathBuf>) -> Result<(), CgroupError> {
     let rel = leaf.strip_prefix(mount).unwrap_or(leaf);
-    let mut cur = mount.to_path_buf();
-    for c in rel.components() {
-        cur.push(c);
-        match std::fs::create_dir(&cur) {
-            Ok(()) => made.push(cur.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(err) => return Err(CgroupError::Mkdir { path: cur, err }),
+    let mut attempts = 0;
+    'again: loop {
+        let mut cur = mount.to_path_buf();
+        for c in rel.components() {
+            cur.push(c);
+            match std::fs::create_dir(&cur) {
+                Ok(()) => made.push(cur.clone()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 3 => {
+                    attempts += 1;
+                    continue 'again;
+                }
+                Err(err) => return Err(CgroupError::Mkdir { path: cur, err }),
+            }
         }
+        return Ok(());
     }
-    Ok(())
 }
 
 /// rmdir, fine when missing; EBUSY (a task still exiting) is retried for a short while.

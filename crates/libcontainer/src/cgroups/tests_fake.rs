@@ -367,7 +367,7 @@ fn no_cgroupfs_is_an_error() {
 #[test]
 fn v1_every_resource() {
     let f = Fake::v1(V1_HIERARCHIES, "/");
-    let cg = f.cgroup(Some("/c"));
+    let mut cg = f.cgroup(Some("/c"));
     kernel_files(&cg);
     // Limits of 50M already: growing to 100M + 200M must raise memsw first.
     std::fs::write(
@@ -612,7 +612,7 @@ fn v1_devices_update_writes_only_differences() {
 #[test]
 fn v2_every_resource_and_conversions() {
     let f = Fake::v2("cpuset cpu io memory hugetlb pids rdma misc", "/");
-    let cg = f.cgroup(Some("/parent/c"));
+    let mut cg = f.cgroup(Some("/parent/c"));
     kernel_files(&cg);
     touch(
         &f.cg_root().join("parent"),
@@ -716,7 +716,7 @@ fn v2_refuses_v1_only_fields_by_name() {
 #[test]
 fn hybrid_places_each_controller_where_it_lives() {
     let f = Fake::hybrid();
-    let cg = f.cgroup(Some("/h"));
+    let mut cg = f.cgroup(Some("/h"));
     kernel_files(&cg);
     test_log::take();
     cg.create(Some(&res(json!({
@@ -745,7 +745,7 @@ fn hybrid_places_each_controller_where_it_lives() {
         "linux.resources.unified.memory.high: the memory controller is a v1 hierarchy on this host, not in cgroup2"
     );
     // Without hugetlb needs, the unified root is left alone.
-    let cg2 = f.cgroup(Some("/h2"));
+    let mut cg2 = f.cgroup(Some("/h2"));
     kernel_files(&cg2);
     test_log::take();
     cg2.create(None).unwrap();
@@ -755,7 +755,7 @@ fn hybrid_places_each_controller_where_it_lives() {
 #[test]
 fn create_failure_removes_what_it_made() {
     let f = Fake::v2("pids", "/");
-    let cg = f.cgroup(Some("/made/leaf"));
+    let mut cg = f.cgroup(Some("/made/leaf"));
     // No kernel files: pids.max is missing, so the write fails.
     let e = cg
         .create(Some(&res(json!({"pids": {"limit": 3}}))))
@@ -785,6 +785,25 @@ fn destroy_is_idempotent_and_fine_on_missing_dirs() {
         }
         cg.destroy().unwrap();
     }
+}
+
+#[test]
+fn destroy_removes_created_ancestors_once_unused() {
+    let f = Fake::v2("pids", "/");
+    let mut a = f.cgroup(Some("/shared/a"));
+    let mut b = f.cgroup(Some("/shared/b"));
+    a.create(None).unwrap();
+    b.create(None).unwrap();
+    assert_eq!(a.created, [f.cg_root().join("shared")]);
+    assert!(b.created.is_empty(), "b found /shared made");
+    // Restored from state.json, as `brig delete` does.
+    let a: Cgroup = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+    a.destroy().unwrap();
+    assert!(f.cg_root().join("shared").is_dir(), "b still lives there");
+    b.destroy().unwrap();
+    assert!(f.cg_root().join("shared").is_dir(), "b did not make it");
+    a.destroy().unwrap();
+    assert!(!f.cg_root().join("shared").exists());
 }
 
 #[test]

@@ -97,7 +97,7 @@ fn lines(child: Child) -> (Vec<String>, Option<i32>, String) {
 #[test]
 fn real_create_limits_read_back_and_destroy() {
     let p = Prefix::new();
-    let cg = p.cgroup("nested/ctr");
+    let mut cg = p.cgroup("nested/ctr");
     cg.create(Some(&res(json!({
         "memory": {"limit": 67108864},
         "pids": {"limit": 20},
@@ -135,13 +135,18 @@ fn real_create_limits_read_back_and_destroy() {
     for d in cg.all_dirs() {
         assert!(!d.exists(), "{}", d.display());
     }
+    // The ancestors create made (the prefix and `nested`) are gone too.
+    assert!(!cg.created.is_empty());
+    for d in p.top.all_dirs() {
+        assert!(!d.exists(), "{}", d.display());
+    }
     cg.destroy().unwrap();
 }
 
 #[test]
 fn real_freeze_a_child_then_destroy_kills_it() {
     let p = Prefix::new();
-    let cg = p.cgroup("ctr");
+    let mut cg = p.cgroup("ctr");
     cg.create(None).unwrap();
     let mut child = Command::new("sleep").arg("1000").spawn().unwrap();
     let pid = child.id() as i32;
@@ -166,7 +171,7 @@ fn real_freeze_a_child_then_destroy_kills_it() {
 #[test]
 fn real_signal_all_reaches_every_process() {
     let p = Prefix::new();
-    let cg = p.cgroup("ctr");
+    let mut cg = p.cgroup("ctr");
     cg.create(None).unwrap();
     let mut a = Command::new("sleep").arg("1000").spawn().unwrap();
     let mut b = Command::new("sleep").arg("1000").spawn().unwrap();
@@ -201,7 +206,7 @@ fn real_signal_all_reaches_every_process() {
 #[test]
 fn real_devices_allow_null_deny_kmsg() {
     let p = Prefix::new();
-    let cg = p.cgroup("ctr");
+    let mut cg = p.cgroup("ctr");
     cg.create(Some(&res(
         json!({"devices": [{"allow": false, "access": "rwm"}]}),
     )))
@@ -246,7 +251,7 @@ fn real_devices_allow_null_deny_kmsg() {
 #[test]
 fn real_oom_is_counted() {
     let p = Prefix::new();
-    let cg = p.cgroup("ctr");
+    let mut cg = p.cgroup("ctr");
     let limit = 16 * 1024 * 1024;
     cg.create(Some(&res(
         json!({"memory": {"limit": limit, "swap": limit}}),
@@ -289,7 +294,7 @@ struct CloneArgs {
 fn real_clone3_into_cgroup() {
     use std::os::fd::AsRawFd;
     let p = Prefix::new();
-    let cg = p.cgroup("ctr");
+    let mut cg = p.cgroup("ctr");
     cg.create(Some(&res(json!({"pids": {"limit": 5}}))))
         .unwrap();
     let Some(fd) = cg.clone_into_fd() else {
@@ -372,7 +377,7 @@ fn a_block_device() -> (i64, i64) {
 #[test]
 fn real_io_and_hugetlb_limits() {
     let p = Prefix::new();
-    let cg = p.cgroup("ctr");
+    let mut cg = p.cgroup("ctr");
     let (major, minor) = a_block_device();
     // hugetlb lives in cgroup2 on a hybrid host, whose root (not ours) would have to delegate it: there
     // the limit is only checked against the fake cgroupfs (tests_fake.rs).
@@ -415,7 +420,7 @@ fn real_io_and_hugetlb_limits() {
 #[test]
 fn real_unsupported_fields_are_named() {
     let p = Prefix::new();
-    let cg = p.cgroup("ctr");
+    let mut cg = p.cgroup("ctr");
     cg.create(None).unwrap();
     match cg.place("memory").unwrap() {
         Place::V2(_) => {
