@@ -184,13 +184,17 @@ fn real_signal_all_reaches_every_process() {
     assert!(!cg.is_frozen().unwrap(), "thawed again after signalling");
 
     // A paused container stays paused through `kill --all` with a catchable signal.
-    let c = Command::new("sh")
+    let mut c = Command::new("sh")
         .arg("-c")
-        .arg("trap 'exit 7' USR1; while :; do sleep 1; done")
+        .arg("trap 'exit 7' USR1; echo ready; while :; do sleep 1; done")
+        .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     cg.add_task(c.id() as i32, false).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // Wait until the trap is set (a slow VM can take a while to start sh).
+    let mut ready = String::new();
+    BufReader::new(c.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+    assert_eq!(ready, "ready\n");
     cg.freeze().unwrap();
     cg.signal_all(libc::SIGUSR1).unwrap();
     assert!(cg.is_frozen().unwrap(), "still paused");
