@@ -19,6 +19,7 @@ mod tests_fake;
 #[cfg(test)]
 mod tests_real;
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -287,8 +288,9 @@ impl Cgroup {
             .then_some(Place::V2(u.path.as_path()))
     }
 
-    /// Distinct container directories, v1 hierarchies first, then cgroup2.
-    fn all_dirs(&self) -> Vec<&Path> {
+    /// The container's distinct directories, v1 hierarchies first, then cgroup2 (e.g. for bind mounts
+    /// of the container's own cgroups into its /sys/fs/cgroup).
+    pub fn dirs(&self) -> Vec<&Path> {
         let mut dirs: Vec<&Path> = Vec::new();
         for p in self
             .v1
@@ -328,7 +330,7 @@ impl Cgroup {
             return res;
         }
         let leaves = self
-            .all_dirs()
+            .dirs()
             .into_iter()
             .map(Path::to_path_buf)
             .collect::<Vec<_>>();
@@ -374,7 +376,7 @@ impl Cgroup {
     /// Put `pid` into the container's cgroup in every hierarchy (not cgroup2 if `in_unified_already`).
     pub fn add_task(&self, pid: i32, in_unified_already: bool) -> Result<(), CgroupError> {
         let unified = self.unified_path();
-        for dir in self.all_dirs() {
+        for dir in self.dirs() {
             if in_unified_already && Some(dir) == unified {
                 continue;
             }
@@ -503,7 +505,7 @@ impl Cgroup {
 
     /// SIGKILL everything, wait until empty, rmdir every hierarchy deepest first. Missing dirs are fine.
     pub fn destroy(&self) -> Result<(), CgroupError> {
-        if self.all_dirs().iter().any(|d| d.exists()) {
+        if self.dirs().iter().any(|d| d.exists()) {
             let deadline = Instant::now() + DESTROY_TIMEOUT;
             loop {
                 if self.pids()?.is_empty() {
@@ -521,7 +523,7 @@ impl Cgroup {
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
-        for dir in self.all_dirs() {
+        for dir in self.dirs() {
             if self.fake_root {
                 // A fake cgroupfs holds real files, which rmdir would refuse.
                 let _ = std::fs::remove_dir_all(dir);
@@ -714,8 +716,6 @@ impl Cgroup {
         Ok(())
     }
 }
-
-use std::os::unix::fs::OpenOptionsExt;
 
 /// mkdir every missing directory from below `mount` down to `leaf`, recording what was made. An ancestor
 /// removed meanwhile by another container's destroy (ENOENT) is made again.

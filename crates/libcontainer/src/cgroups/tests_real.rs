@@ -104,7 +104,7 @@ fn real_create_limits_read_back_and_destroy() {
         "cpu": {"shares": 512, "quota": 20000, "period": 100000}
     }))))
     .unwrap();
-    for d in cg.all_dirs() {
+    for d in cg.dirs() {
         assert!(d.is_dir(), "{}", d.display());
     }
     match cg.place("memory").unwrap() {
@@ -132,12 +132,12 @@ fn real_create_limits_read_back_and_destroy() {
     assert_eq!(s.pids.limit, 30);
     assert_eq!(s.memory.usage.limit, 33554432);
     cg.destroy().unwrap();
-    for d in cg.all_dirs() {
+    for d in cg.dirs() {
         assert!(!d.exists(), "{}", d.display());
     }
     // The ancestors create made (the prefix and `nested`) are gone too.
     assert!(!cg.created.is_empty());
-    for d in p.top.all_dirs() {
+    for d in p.top.dirs() {
         assert!(!d.exists(), "{}", d.display());
     }
     cg.destroy().unwrap();
@@ -193,7 +193,9 @@ fn real_signal_all_reaches_every_process() {
     cg.add_task(c.id() as i32, false).unwrap();
     // Wait until the trap is set (a slow VM can take a while to start sh).
     let mut ready = String::new();
-    BufReader::new(c.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+    BufReader::new(c.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
     assert_eq!(ready, "ready\n");
     cg.freeze().unwrap();
     cg.signal_all(libc::SIGUSR1).unwrap();
