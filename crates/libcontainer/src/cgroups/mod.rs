@@ -9,6 +9,7 @@
 mod bpf;
 mod devices;
 mod files;
+mod oom;
 mod path;
 mod stats;
 mod v1;
@@ -456,6 +457,17 @@ impl Cgroup {
             Some(Place::V2(d)) => {
                 Ok(files::keyed_value(d, "memory.events", "oom_kill")?.unwrap_or(0))
             }
+            None => Err(unsupported("memory", "no memory controller on this host")),
+        }
+    }
+
+    /// An fd that becomes readable when the memory cgroup has an OOM event (v1: eventfd on
+    /// memory.oom_control, read it to reset; v2: inotify on memory.events, which also changes for other
+    /// memory events: compare [`Cgroup::oom_count`] after each wake-up), for `brig events`.
+    pub fn oom_notifier(&self) -> Result<std::os::fd::OwnedFd, CgroupError> {
+        match self.place("memory") {
+            Some(Place::V1(d)) => oom::watch_v1(d),
+            Some(Place::V2(d)) => oom::watch_v2(d),
             None => Err(unsupported("memory", "no memory controller on this host")),
         }
     }

@@ -264,6 +264,7 @@ fn real_oom_is_counted() {
     )))
     .unwrap();
     assert_eq!(cg.oom_count().unwrap(), 0);
+    let notifier = cg.oom_notifier().unwrap();
     // The shell keeps the command substitution's 64 MiB in memory, against a 16 MiB limit.
     let mut child = waiting_shell("x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived");
     cg.add_task(child.id() as i32, false).unwrap();
@@ -271,6 +272,12 @@ fn real_oom_is_counted() {
     let (out, _, _) = lines(child);
     assert!(out.is_empty() || out == ["survived"], "{out:?}");
     assert!(cg.oom_count().unwrap() >= 1, "an OOM kill was recorded");
+    let mut pfd = [nix::poll::PollFd::new(
+        std::os::fd::AsFd::as_fd(&notifier),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    let n = nix::poll::poll(&mut pfd, nix::poll::PollTimeout::from(5000u16)).unwrap();
+    assert_eq!(n, 1, "the OOM notifier fd became readable");
     let s = cg.stats().unwrap();
     assert!(
         s.memory.usage.failcnt >= 1 || s.memory.usage.max > 0,
