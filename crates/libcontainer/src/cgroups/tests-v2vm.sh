@@ -1,17 +1,23 @@
 #!/bin/bash
 # tests-v2vm.sh — run the cgroups tests (fake-cgroupfs unit tests and the real-host tests in
-# tests_real.rs) on a pure cgroup v2 kernel.
+# tests_real.rs) on a pure cgroup v2 kernel, or with --v1 on a pure cgroup v1 one.
 #
-# usage: crates/libcontainer/src/cgroups/tests-v2vm.sh [TEST_FILTER]     (default filter: cgroups::)
+# usage: crates/libcontainer/src/cgroups/tests-v2vm.sh [--v1] [TEST_FILTER]   (default filter: cgroups::)
 #
-# On a host that is already pure cgroup v2 (e.g. inside the project's VM test bed), it runs the test
-# binary directly. Otherwise it builds the libcontainer test binary on this host and runs it through
+# --v1: inside the VM, hand every controller back from cgroup2, unmount it and mount one v1 hierarchy
+# per controller (cpu,cpuacct cpuset memory devices freezer blkio pids hugetlb net_cls,net_prio rdma
+# perf_event): a pure v1 host on a real kernel.
+#
+# On a host that is already pure cgroup v2 (e.g. inside the project's VM test bed) and without --v1,
+# it runs the test binary directly. Otherwise it builds the libcontainer test binary on this host and runs it through
 # /work/shared/tools/v2vm.sh (override with V2VM), a throwaway qemu VM whose only hierarchy is cgroup2
 # with every controller enabled at the root. The host's root is shared read-only, so the binary runs in
 # place. Exit status: the test binary's (v2vm.sh: 124 timeout, 125 VM failure).
 # env: CARGO_TARGET_DIR (default <repo>/target), TEST_BIN (skip the build: use this binary).
 set -euo pipefail
 
+LAYOUT=v2
+if [ "${1:-}" = --v1 ]; then LAYOUT=v1; shift; fi
 FILTER=${1:-cgroups::}
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../../../.." && pwd)
@@ -28,7 +34,7 @@ if [ -z "${TEST_BIN:-}" ]; then
     [ -x "$TEST_BIN" ] || { echo "tests-v2vm: could not build the libcontainer test binary" >&2; exit 1; }
 fi
 
-if is_pure_v2; then
+if [ "$LAYOUT" = v2 ] && is_pure_v2; then
     exec "$TEST_BIN" "$FILTER" --test-threads=2
 fi
 
@@ -42,8 +48,20 @@ set -e
 echo "guest: \$(uname -r), cgroup2 controllers: \$(cat /sys/fs/cgroup/cgroup.controllers)"
 # A block device for the io.max test (the VM has none): a 1 MiB ramdisk, /dev/ram0 = 1:0.
 modprobe brd rd_nr=1 rd_size=1024 || echo "guest: no brd module, the io test will say so"
+if [ "$LAYOUT" = v1 ]; then
+    echo "-cpuset -cpu -io -memory -hugetlb -pids -rdma -misc" >/sys/fs/cgroup/cgroup.subtree_control
+    umount /sys/fs/cgroup
+    mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
+    for c in cpu,cpuacct cpuset memory devices freezer blkio pids hugetlb net_cls,net_prio rdma perf_event; do
+        mkdir -p /sys/fs/cgroup/\$c
+        mount -t cgroup -o \$c cgroup /sys/fs/cgroup/\$c
+    done
+    echo "guest: pure cgroup v1: \$(grep -c ' - cgroup cgroup ' /proc/self/mountinfo) hierarchies"
+fi
 cd /tmp
 exec "$TEST_BIN" "$FILTER" --test-threads=2
 EOF
 chmod +x "$INNER/cgroups-v2.sh"
-exec "$V2VM" "$INNER/cgroups-v2.sh"
+rc=0
+"$V2VM" "$INNER/cgroups-v2.sh" || rc=$?
+exit $rc
