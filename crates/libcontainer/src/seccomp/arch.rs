@@ -101,7 +101,10 @@ impl Abi {
     /// The number of syscall `name` in this ABI, as seen in `seccomp_data.nr`.
     pub fn resolve(self, name: &str) -> Option<u32> {
         let table = self.table();
-        table.binary_search_by(|(n, _)| (*n).cmp(name)).ok().map(|i| table[i].1)
+        table
+            .binary_search_by(|(n, _)| (*n).cmp(name))
+            .ok()
+            .map(|i| table[i].1)
     }
 }
 
@@ -113,13 +116,19 @@ mod tests {
     fn tables_are_sorted_and_unique() {
         for abi in Abi::ALL {
             let t = abi.table();
-            assert!(t.windows(2).all(|w| w[0].0 < w[1].0), "{abi:?} names not sorted");
+            assert!(
+                t.windows(2).all(|w| w[0].0 < w[1].0),
+                "{abi:?} names not sorted"
+            );
             let mut nrs: Vec<u32> = t.iter().map(|e| e.1).collect();
             nrs.sort_unstable();
             nrs.dedup();
             assert_eq!(nrs.len(), t.len(), "{abi:?} has duplicate numbers");
             let (lo, hi) = abi.nr_range();
-            assert!(t.iter().all(|e| e.1 >= lo && e.1 <= hi), "{abi:?} number out of range");
+            assert!(
+                t.iter().all(|e| e.1 >= lo && e.1 <= hi),
+                "{abi:?} number out of range"
+            );
         }
     }
 

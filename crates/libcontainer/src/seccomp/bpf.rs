@@ -22,7 +22,6 @@ pub const BPF_JA: u16 = 0x00;
 pub const BPF_JEQ: u16 = 0x10;
 pub const BPF_JGT: u16 = 0x20;
 pub const BPF_JGE: u16 = 0x30;
-pub const BPF_JSET: u16 = 0x40;
 
 /// Offsets into `struct seccomp_data` (little endian: an argument's low word comes first).
 pub const DATA_NR: u32 = 0;
@@ -148,14 +147,13 @@ impl Asm {
         }
     }
 
-    /// Instructions written so far.
-    pub fn len(&self) -> usize {
-        self.rev.len()
-    }
-
     /// The program, first instruction first. `entry` must be the last label written.
     pub fn finish(mut self, entry: Label) -> Vec<Insn> {
-        debug_assert_eq!(entry + 1, self.rev.len(), "the entry point must be the last instruction written");
+        debug_assert_eq!(
+            entry + 1,
+            self.rev.len(),
+            "the entry point must be the last instruction written"
+        );
         self.rev.reverse();
         self.rev
     }

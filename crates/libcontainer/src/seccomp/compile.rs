@@ -14,7 +14,9 @@
 
 use std::collections::BTreeMap;
 
-use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompAction, LinuxSeccompFilterFlag, LinuxSeccompOperator};
+use oci_spec::runtime::{
+    LinuxSeccomp, LinuxSeccompAction, LinuxSeccompFilterFlag, LinuxSeccompOperator,
+};
 
 use super::arch::Abi;
 use super::bpf::{self, Asm, Insn, Jmp, Label};
@@ -74,7 +76,10 @@ pub(super) struct Plan {
 
 fn ret_data(value: u32, field: impl FnOnce() -> String) -> Result<u32, SeccompError> {
     if value > libc::SECCOMP_RET_DATA {
-        return Err(SeccompError::RetData { field: field(), value });
+        return Err(SeccompError::RetData {
+            field: field(),
+            value,
+        });
     }
     Ok(value)
 }
@@ -90,8 +95,12 @@ fn action_ret(
         A::ScmpActKill | A::ScmpActKillThread => libc::SECCOMP_RET_KILL_THREAD,
         A::ScmpActKillProcess => libc::SECCOMP_RET_KILL_PROCESS,
         A::ScmpActTrap => libc::SECCOMP_RET_TRAP,
-        A::ScmpActErrno => libc::SECCOMP_RET_ERRNO | ret_data(errno_ret.unwrap_or(libc::EPERM as u32), field)?,
-        A::ScmpActTrace => libc::SECCOMP_RET_TRACE | ret_data(errno_ret.unwrap_or(libc::EPERM as u32), field)?,
+        A::ScmpActErrno => {
+            libc::SECCOMP_RET_ERRNO | ret_data(errno_ret.unwrap_or(libc::EPERM as u32), field)?
+        }
+        A::ScmpActTrace => {
+            libc::SECCOMP_RET_TRACE | ret_data(errno_ret.unwrap_or(libc::EPERM as u32), field)?
+        }
         A::ScmpActLog => libc::SECCOMP_RET_LOG,
         A::ScmpActAllow => libc::SECCOMP_RET_ALLOW,
         A::ScmpActNotify => libc::SECCOMP_RET_USER_NOTIF,
@@ -104,9 +113,11 @@ pub(super) fn plan(seccomp: &LinuxSeccomp) -> Result<Plan, SeccompError> {
     if seccomp.default_action() == LinuxSeccompAction::ScmpActNotify {
         return Err(SeccompError::NotifyDefault);
     }
-    let default = action_ret(seccomp.default_action(), seccomp.default_errno_ret(), || {
-        "linux.seccomp.defaultErrnoRet".to_string()
-    })?;
+    let default = action_ret(
+        seccomp.default_action(),
+        seccomp.default_errno_ret(),
+        || "linux.seccomp.defaultErrnoRet".to_string(),
+    )?;
 
     // Architectures: the native one is always there (libseccomp starts every filter with it).
     let mut abis = vec![native];
@@ -131,7 +142,9 @@ pub(super) fn plan(seccomp: &LinuxSeccomp) -> Result<Plan, SeccompError> {
     }
 
     let syscalls = seccomp.syscalls().as_deref().unwrap_or_default();
-    let listener = syscalls.iter().any(|s| s.action() == LinuxSeccompAction::ScmpActNotify);
+    let listener = syscalls
+        .iter()
+        .any(|s| s.action() == LinuxSeccompAction::ScmpActNotify);
 
     let mut flags: libc::c_ulong = 0;
     for (i, flag) in seccomp.flags().iter().flatten().enumerate() {
@@ -139,29 +152,45 @@ pub(super) fn plan(seccomp: &LinuxSeccomp) -> Result<Plan, SeccompError> {
             // brig's init is single-threaded when it installs the filter: nothing to synchronise.
             LinuxSeccompFilterFlag::SeccompFilterFlagTsync => continue,
             LinuxSeccompFilterFlag::SeccompFilterFlagLog => libc::SECCOMP_FILTER_FLAG_LOG,
-            LinuxSeccompFilterFlag::SeccompFilterFlagSpecAllow => libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+            LinuxSeccompFilterFlag::SeccompFilterFlagSpecAllow => {
+                libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW
+            }
             LinuxSeccompFilterFlag::SeccompFilterFlagWaitKillableRecv if !listener => {
-                tracing::debug!("linux.seccomp.flags[{i}]: {flag} ignored, no rule uses SCMP_ACT_NOTIFY");
+                tracing::debug!(
+                    "linux.seccomp.flags[{i}]: {flag} ignored, no rule uses SCMP_ACT_NOTIFY"
+                );
                 continue;
             }
-            LinuxSeccompFilterFlag::SeccompFilterFlagWaitKillableRecv => libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+            LinuxSeccompFilterFlag::SeccompFilterFlagWaitKillableRecv => {
+                libc::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+            }
         };
         if !kernel::flag_supported(bit) {
-            return Err(SeccompError::FlagUnsupported { field: format!("linux.seccomp.flags[{i}]"), flag: flag.to_string() });
+            return Err(SeccompError::FlagUnsupported {
+                field: format!("linux.seccomp.flags[{i}]"),
+                flag: flag.to_string(),
+            });
         }
         flags |= bit;
     }
 
-    let mut rules: BTreeMap<Abi, AbiRules> = abis.iter().map(|a| (*a, AbiRules::default())).collect();
+    let mut rules: BTreeMap<Abi, AbiRules> =
+        abis.iter().map(|a| (*a, AbiRules::default())).collect();
     for (i, sc) in syscalls.iter().enumerate() {
-        let action = action_ret(sc.action(), sc.errno_ret(), || format!("linux.seccomp.syscalls[{i}].errnoRet"))?;
+        let action = action_ret(sc.action(), sc.errno_ret(), || {
+            format!("linux.seccomp.syscalls[{i}].errnoRet")
+        })?;
         if sc.action() == LinuxSeccompAction::ScmpActNotify {
             if seccomp.listener_path().is_none() {
-                return Err(SeccompError::NotifyWithoutListener { field: format!("linux.seccomp.syscalls[{i}].action") });
+                return Err(SeccompError::NotifyWithoutListener {
+                    field: format!("linux.seccomp.syscalls[{i}].action"),
+                });
             }
             // runc refuses this too: the runtime's own writes would wait on the agent.
             if let Some(j) = sc.names().iter().position(|n| n == "write") {
-                return Err(SeccompError::NotifyWrite { field: format!("linux.seccomp.syscalls[{i}].names[{j}]") });
+                return Err(SeccompError::NotifyWrite {
+                    field: format!("linux.seccomp.syscalls[{i}].names[{j}]"),
+                });
             }
         }
         let mut conds = Vec::new();
@@ -181,15 +210,23 @@ pub(super) fn plan(seccomp: &LinuxSeccomp) -> Result<Plan, SeccompError> {
         }
         // runc: when two conditions test the same argument, each becomes a rule of its own (OR).
         let repeated = (0..6u8).any(|idx| conds.iter().filter(|c| c.index == idx).count() > 1);
-        let alternatives: Vec<Vec<Cond>> = if repeated { conds.iter().map(|c| vec![*c]).collect() } else { vec![conds] };
+        let alternatives: Vec<Vec<Cond>> = if repeated {
+            conds.iter().map(|c| vec![*c]).collect()
+        } else {
+            vec![conds]
+        };
 
         for (j, name) in sc.names().iter().enumerate() {
             if name.is_empty() {
-                return Err(SeccompError::EmptyName { field: format!("linux.seccomp.syscalls[{i}].names[{j}]") });
+                return Err(SeccompError::EmptyName {
+                    field: format!("linux.seccomp.syscalls[{i}].names[{j}]"),
+                });
             }
             let mut known = false;
             for abi in &abis {
-                let Some(nr) = abi.resolve(name) else { continue };
+                let Some(nr) = abi.resolve(name) else {
+                    continue;
+                };
                 known = true;
                 let abi_rules = rules.get_mut(abi).expect("every listed ABI has a table");
                 abi_rules.max_named = abi_rules.max_named.max(Some(nr));
@@ -202,23 +239,40 @@ pub(super) fn plan(seccomp: &LinuxSeccomp) -> Result<Plan, SeccompError> {
                 }
             }
             if !known {
-                tracing::debug!("linux.seccomp.syscalls[{i}].names[{j}]: unknown syscall `{name}` ignored");
+                tracing::debug!(
+                    "linux.seccomp.syscalls[{i}].names[{j}]: unknown syscall `{name}` ignored"
+                );
             }
         }
     }
 
     use LinuxSeccompAction as A;
-    let permissive = matches!(seccomp.default_action(), A::ScmpActAllow | A::ScmpActLog | A::ScmpActTrace);
-    Ok(Plan { default, abis, rules, enosys_stub: !permissive, flags, listener })
+    let permissive = matches!(
+        seccomp.default_action(),
+        A::ScmpActAllow | A::ScmpActLog | A::ScmpActTrace
+    );
+    Ok(Plan {
+        default,
+        abis,
+        rules,
+        enosys_stub: !permissive,
+        flags,
+        listener,
+    })
 }
 
 /// Adds one rule the way libseccomp merges them: the first unconditional rule overrides everything else.
 fn add_rule(table: &mut BTreeMap<u32, Decision>, nr: u32, conds: &[Cond], action: u32) {
-    let entry = table.entry(nr).or_insert_with(|| Decision::Chain(Vec::new()));
+    let entry = table
+        .entry(nr)
+        .or_insert_with(|| Decision::Chain(Vec::new()));
     match entry {
         Decision::Always(_) => {}
         Decision::Chain(_) if conds.is_empty() => *entry = Decision::Always(action),
-        Decision::Chain(chain) => chain.push(Rule { conds: conds.to_vec(), action }),
+        Decision::Chain(chain) => chain.push(Rule {
+            conds: conds.to_vec(),
+            action,
+        }),
     }
 }
 
@@ -233,7 +287,13 @@ enum Target {
 /// Sets `[lo, hi]` to `t` in a partition of the u32 space (key = first number of a segment).
 fn paint(segments: &mut BTreeMap<u32, Target>, lo: u32, hi: u32, t: Target) {
     let after = if hi < u32::MAX {
-        Some(*segments.range(..=hi + 1).next_back().expect("segments start at 0").1)
+        Some(
+            *segments
+                .range(..=hi + 1)
+                .next_back()
+                .expect("segments start at 0")
+                .1,
+        )
     } else {
         None
     };
@@ -296,7 +356,10 @@ pub(super) fn generate(plan: &Plan) -> Result<Vec<Insn>, SeccompError> {
         for abi in abis {
             for (nr, d) in plan.rules[abi].syscalls.iter().rev() {
                 if let Decision::Chain(rules) = d {
-                    chains.insert(*nr, emit_chain(&mut asm, rules, plan.default, abi.args_64bit()));
+                    chains.insert(
+                        *nr,
+                        emit_chain(&mut asm, rules, plan.default, abi.args_64bit()),
+                    );
                 }
             }
         }
@@ -384,10 +447,18 @@ fn emit_cond(asm: &mut Asm, c: &Cond, t: Label, f: Label, args64: bool) -> Label
     if c.op == O::ScmpCmpMaskedEq {
         let (dl, dh) = (c.value_two as u32, (c.value_two >> 32) as u32);
         let lo = masked_word(asm, lo_off, vl, dl, t, f);
-        return if args64 { masked_word(asm, hi_off, vh, dh, lo, f) } else { lo };
+        return if args64 {
+            masked_word(asm, hi_off, vh, dh, lo, f)
+        } else {
+            lo
+        };
     }
     let cmp = cmp32(asm, c.op, vl, t, f);
-    let lo = if cmp == t || cmp == f { cmp } else { asm.load(lo_off) };
+    let lo = if cmp == t || cmp == f {
+        cmp
+    } else {
+        asm.load(lo_off)
+    };
     if !args64 {
         return lo;
     }

@@ -19,7 +19,12 @@ impl Data {
     pub fn new(arch: u32, nr: u32, args: &[u64]) -> Self {
         let mut a = [0u64; 6];
         a[..args.len()].copy_from_slice(args);
-        Data { nr, arch, ip: 0, args: a }
+        Data {
+            nr,
+            arch,
+            ip: 0,
+            args: a,
+        }
     }
 
     fn bytes(&self) -> [u8; 64] {
@@ -40,28 +45,30 @@ pub fn run(prog: &[Insn], data: &Data) -> u32 {
     let (mut a, mut x, mut mem) = (0u32, 0u32, [0u32; 16]);
     let mut pc = 0usize;
     loop {
-        let i = *prog.get(pc).unwrap_or_else(|| panic!("pc {pc} ran off the program ({} insns)", prog.len()));
+        let i = *prog
+            .get(pc)
+            .unwrap_or_else(|| panic!("pc {pc} ran off the program ({} insns)", prog.len()));
         pc += 1;
         let k = i.k;
         match i.code {
             0x20 => {
                 // ld [k]
                 let k = k as usize;
-                assert!(k % 4 == 0 && k + 4 <= 64, "bad load offset {k}");
+                assert!(k & 3 == 0 && k + 4 <= 64, "bad load offset {k}");
                 a = u32::from_le_bytes(bytes[k..k + 4].try_into().unwrap());
             }
-            0x00 => a = k,              // ld #k
-            0x01 => x = k,              // ldx #k
+            0x00 => a = k,               // ld #k
+            0x01 => x = k,               // ldx #k
             0x02 => mem[k as usize] = a, // st
             0x60 => a = mem[k as usize], // ld M[k]
-            0x07 => x = a,              // tax
-            0x87 => a = x,              // txa
-            0x54 => a &= k,             // and #k
-            0x44 => a |= k,             // or #k
+            0x07 => x = a,               // tax
+            0x87 => a = x,               // txa
+            0x54 => a &= k,              // and #k
+            0x44 => a |= k,              // or #k
             0x04 => a = a.wrapping_add(k),
             0x14 => a = a.wrapping_sub(k),
-            0x06 => return k,  // ret #k
-            0x16 => return a,  // ret a
+            0x06 => return k,         // ret #k
+            0x16 => return a,         // ret a
             0x05 => pc += k as usize, // ja
             0x15 | 0x25 | 0x35 | 0x45 => {
                 let taken = match i.code {
@@ -74,7 +81,10 @@ pub fn run(prog: &[Insn], data: &Data) -> u32 {
             }
             c => panic!("unsupported BPF opcode {c:#x} at pc {}", pc - 1),
         }
-        assert!(pc < prog.len(), "jump past the end of the program at pc {pc}");
+        assert!(
+            pc < prog.len(),
+            "jump past the end of the program at pc {pc}"
+        );
     }
 }
 
@@ -84,7 +94,12 @@ pub fn parse_dump(text: &str) -> Vec<Insn> {
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
             let v: Vec<u64> = l.split_whitespace().map(|w| w.parse().unwrap()).collect();
-            Insn { code: v[0] as u16, jt: v[1] as u8, jf: v[2] as u8, k: v[3] as u32 }
+            Insn {
+                code: v[0] as u16,
+                jt: v[1] as u8,
+                jf: v[2] as u8,
+                k: v[3] as u32,
+            }
         })
         .collect()
 }

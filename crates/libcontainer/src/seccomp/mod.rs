@@ -44,7 +44,9 @@ pub enum SeccompError {
     NotifyWrite { field: String },
     #[error("{field}: {flag} is not supported by this kernel")]
     FlagUnsupported { field: String, flag: String },
-    #[error("linux.seccomp: the filter needs {0} BPF instructions, the kernel accepts at most 4096")]
+    #[error(
+        "linux.seccomp: the filter needs {0} BPF instructions, the kernel accepts at most 4096"
+    )]
     TooLarge(usize),
     #[error("seccomp(SECCOMP_SET_MODE_FILTER, flags {})", kernel::flag_names(*.flags))]
     Install {
@@ -91,7 +93,11 @@ impl std::fmt::Debug for CompiledFilter {
 pub fn compile(seccomp: &LinuxSeccomp) -> Result<CompiledFilter, SeccompError> {
     let plan = compile::plan(seccomp)?;
     let program = compile::generate(&plan)?;
-    Ok(CompiledFilter { program, flags: plan.flags, listener: plan.listener })
+    Ok(CompiledFilter {
+        program,
+        flags: plan.flags,
+        listener: plan.listener,
+    })
 }
 
 impl CompiledFilter {
@@ -145,7 +151,11 @@ pub fn send_to_listener(
 
 /// The runtime-spec "container process state" sent to the agent: `ociVersion`, `fds: ["seccompFd"]`,
 /// `pid`, `metadata` (`linux.seccomp.listenerMetadata`) and the container `state`.
-pub fn process_state_json(state: &oci_spec::runtime::State, pid: i32, metadata: Option<&str>) -> Vec<u8> {
+pub fn process_state_json(
+    state: &oci_spec::runtime::State,
+    pid: i32,
+    metadata: Option<&str>,
+) -> Vec<u8> {
     let mut s = oci_spec::runtime::ContainerProcessState::default();
     s.set_version(state.version().clone());
     s.set_fds(vec![oci_spec::runtime::SECCOMP_FD_NAME.to_string()]);
@@ -185,9 +195,18 @@ pub fn features() -> Seccomp {
         .to_vec(),
     ));
     f.set_archs(Some(Abi::ALL.iter().map(|a| a.oci()).collect()));
-    f.set_known_flags(Some(kernel::KNOWN_FLAGS.iter().map(|(n, _)| n.to_string()).collect()));
+    f.set_known_flags(Some(
+        kernel::KNOWN_FLAGS
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect(),
+    ));
     f.set_supported_flags(Some(
-        kernel::KNOWN_FLAGS.iter().filter(|(_, bit)| kernel::flag_supported(*bit)).map(|(n, _)| n.to_string()).collect(),
+        kernel::KNOWN_FLAGS
+            .iter()
+            .filter(|(_, bit)| kernel::flag_supported(*bit))
+            .map(|(n, _)| n.to_string())
+            .collect(),
     ));
     f
 }
