@@ -57,6 +57,9 @@ pub(super) enum Decision {
 pub(super) struct AbiRules {
     /// The highest number the profile names (whatever the rule's action), for runc's -ENOSYS stub.
     pub max_named: Option<u32>,
+    /// Whether `architectures` lists this ABI: runc adds its -ENOSYS stub only for those, not for the
+    /// native ABI that libseccomp adds by itself.
+    pub listed: bool,
     pub syscalls: BTreeMap<u32, Decision>,
 }
 
@@ -121,9 +124,11 @@ pub(super) fn plan(seccomp: &LinuxSeccomp) -> Result<Plan, SeccompError> {
 
     // Architectures: the native one is always there (libseccomp starts every filter with it).
     let mut abis = vec![native];
+    let mut listed = Vec::new();
     for (i, arch) in seccomp.architectures().iter().flatten().enumerate() {
         match Abi::from_oci(*arch) {
             Some(abi) => {
+                listed.push(abi);
                 if !abis.contains(&abi) {
                     abis.push(abi);
                 }
@@ -174,8 +179,18 @@ pub(super) fn plan(seccomp: &LinuxSeccomp) -> Result<Plan, SeccompError> {
         flags |= bit;
     }
 
-    let mut rules: BTreeMap<Abi, AbiRules> =
-        abis.iter().map(|a| (*a, AbiRules::default())).collect();
+    let mut rules: BTreeMap<Abi, AbiRules> = abis
+        .iter()
+        .map(|a| {
+            (
+                *a,
+                AbiRules {
+                    listed: listed.contains(a),
+                    ..AbiRules::default()
+                },
+            )
+        })
+        .collect();
     for (i, sc) in syscalls.iter().enumerate() {
         let action = action_ret(sc.action(), sc.errno_ret(), || {
             format!("linux.seccomp.syscalls[{i}].errnoRet")
@@ -314,7 +329,7 @@ fn intervals(plan: &Plan, abis: &[Abi]) -> Vec<(u32, Target)> {
         let (lo, hi) = abi.nr_range();
         paint(&mut seg, lo, hi, Target::Ret(plan.default));
         let r = &plan.rules[abi];
-        if let (true, Some(max)) = (plan.enosys_stub, r.max_named) {
+        if let (true, true, Some(max)) = (plan.enosys_stub, r.listed, r.max_named) {
             if max < hi {
                 paint(&mut seg, max + 1, hi, Target::Ret(RET_ENOSYS));
             }
@@ -326,6 +341,10 @@ fn intervals(plan: &Plan, abis: &[Abi]) -> Vec<(u32, Target)> {
             };
             paint(&mut seg, *nr, *nr, t);
         }
+    }
+    // libseccomp exempts nr -1 (a tracer skipping the syscall) from the x32 bad-arch check.
+    if abis.contains(&Abi::X86_64) && !abis.contains(&Abi::X32) {
+        paint(&mut seg, u32::MAX, u32::MAX, Target::Ret(plan.default));
     }
     let mut out: Vec<(u32, Target)> = Vec::with_capacity(seg.len());
     for (k, t) in seg {

@@ -137,14 +137,16 @@ type ModelCond = (u8, Op, u64, u64);
 
 /// The verdict brig promises (see NOTES.md), computed directly from the profile.
 fn model(p: &LinuxSeccomp, d: &Data) -> u32 {
-    let mut abis = vec![Abi::X86_64];
-    abis.extend(
-        p.architectures()
-            .iter()
-            .flatten()
-            .filter_map(|a| Abi::from_oci(*a)),
-    );
+    let listed: Vec<Abi> = p
+        .architectures()
+        .iter()
+        .flatten()
+        .filter_map(|a| Abi::from_oci(*a))
+        .collect();
+    let mut abis = listed.clone();
+    abis.push(Abi::X86_64);
     let abi = match d.arch {
+        X86_64 if d.nr == u32::MAX && !abis.contains(&Abi::X32) => Abi::X86_64,
         X86_64 if d.nr & X32_SYSCALL_BIT != 0 => Abi::X32,
         X86_64 => Abi::X86_64,
         I386 => Abi::X86,
@@ -204,7 +206,7 @@ fn model(p: &LinuxSeccomp, d: &Data) -> u32 {
         A::ScmpActAllow | A::ScmpActLog | A::ScmpActTrace
     );
     match max_named {
-        Some(max) if !permissive && d.nr > max => errno(38),
+        Some(max) if !permissive && listed.contains(&abi) && d.nr > max => errno(38),
         _ => default,
     }
 }
@@ -444,8 +446,12 @@ fn unlisted_x32_and_i386_get_the_bad_arch_action() {
 
 #[test]
 fn newer_syscalls_than_the_profile_get_enosys_like_runc() {
+    // runc adds its stub only for the arches `architectures` lists.
+    let unlisted = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write","clone"],"action":"SCMP_ACT_ALLOW"}]}"#;
+    assert_eq!(verdict(&compiled(unlisted), X86_64, 57, &[]), errno(1));
     let f = compiled(
-        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write","clone"],"action":"SCMP_ACT_ALLOW"}]}"#,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],
+            "syscalls":[{"names":["read","write","clone"],"action":"SCMP_ACT_ALLOW"}]}"#,
     );
     assert_eq!(
         verdict(&f, X86_64, 56, &[]),
@@ -470,7 +476,7 @@ fn newer_syscalls_than_the_profile_get_enosys_like_runc() {
     assert_eq!(verdict(&f, X86_64, 435, &[]), ALLOW);
     // clone3 named with ERRNO 38 in a default-deny profile (the usual way to make glibc fall back to clone).
     let f = compiled(
-        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38},{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["clone3"],"action":"SCMP_ACT_ERRNO","errnoRet":38},{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#,
     );
     assert_eq!(verdict(&f, X86_64, 435, &[]), errno(38));
     assert_eq!(verdict(&f, X86_64, 434, &[]), errno(1));
@@ -529,34 +535,31 @@ fn podman_profile_sample_verdicts() {
     assert_eq!(verdict(&f, AUDIT_ARCH_AARCH64, 1, &[]), 0);
 }
 
-/// brig's filter and the filter runc 1.1.5 loaded for the same profile give the same verdict for every
-/// syscall number of every ABI (plus out-of-table numbers), with argument values that exercise each rule.
-#[test]
-fn podman_profile_matches_runc_filter() {
-    let runc = parse_dump(include_str!("testdata/runc-podman-default.bpf"));
-    assert_eq!(runc.len(), 1158);
-    let f = compile(&podman()).unwrap();
-    let arg_sets: [&[u64]; 9] = [
-        &[],
-        &[16, 3, 9],
-        &[16, 3, 0],
-        &[2, 1, 9],
-        &[8],
-        &[0x20000],
-        &[0xffff_ffff],
-        &[0x1_ffff_ffff, 0x4000_0000],
-        &[u64::MAX, u64::MAX, u64::MAX],
-    ];
+/// Compares brig's filter with the one runc 1.1.5 loaded for the same profile (read back from a runc
+/// container): same verdict for every syscall number of every ABI (and out-of-table numbers), with
+/// argument values that exercise each rule. Returns how many verdicts were compared.
+fn assert_same_as_runc(
+    p: &LinuxSeccomp,
+    runc_dump: &str,
+    arg_sets: &[&[u64]],
+    unknown_to_libseccomp: &[(u32, u32)],
+) -> usize {
+    let runc = parse_dump(runc_dump);
+    let f = compile(p).unwrap();
     let mut checked = 0;
     let mut diffs = Vec::new();
-    for (arch, lo) in [
+    let arches = [
         (X86_64, 0),
         (X86_64, X32_SYSCALL_BIT),
         (I386, 0),
         (AUDIT_ARCH_AARCH64, 0),
         (0x4000_0028, 0),
-    ] {
-        for n in (lo..lo + 600).chain([lo + 1000, lo + 0x3fff_ffff, u32::MAX]) {
+    ];
+    for (arch, lo) in arches {
+        for n in (lo..lo + 600).chain([lo + 1000, lo + 0x3fff_ffff, 0x8000_0000, u32::MAX]) {
+            if unknown_to_libseccomp.contains(&(arch, n)) {
+                continue;
+            }
             for args in arg_sets {
                 let d = Data::new(arch, n, args);
                 let (ours, theirs) = (run(f.program(), &d), run(&runc, &d));
@@ -575,7 +578,92 @@ fn podman_profile_matches_runc_filter() {
         diffs.len(),
         diffs.join("\n")
     );
-    eprintln!("compared {checked} verdicts with runc's filter: all equal");
+    eprintln!(
+        "compared {checked} verdicts with runc's filter ({} insns, brig {}): all equal",
+        runc.len(),
+        f.instructions()
+    );
+    checked
+}
+
+#[test]
+fn podman_profile_matches_runc_filter() {
+    let arg_sets: [&[u64]; 9] = [
+        &[],
+        &[16, 3, 9],
+        &[16, 3, 0],
+        &[2, 1, 9],
+        &[8],
+        &[0x20000],
+        &[0xffff_ffff],
+        &[0x1_ffff_ffff, 0x4000_0000],
+        &[u64::MAX, u64::MAX, u64::MAX],
+    ];
+    let podman_bpf = include_str!("testdata/runc-podman-default.bpf");
+    assert_same_as_runc(&podman(), podman_bpf, &arg_sets, &[]);
+}
+
+/// Default ERRNO(EPERM) (so runc's ENOSYS stub differs from the default), every action, MASKED_EQ on
+/// clone flags, 64-bit LT/GE/GT/LE, two conditions on one argument, a rule equal to the default.
+#[test]
+fn eperm_profile_matches_runc_filter() {
+    let p = profile(include_str!("testdata/runc-eperm-profile.json"));
+    let mut arg_sets: Vec<Vec<u64>> = vec![vec![]];
+    for a0 in [
+        0u64,
+        8,
+        38,
+        0x7e02_0000,
+        0x1000_0000,
+        0x0100_0000 | 17,
+        0x1_0000_0000,
+    ] {
+        for a1 in [
+            0u64,
+            0x4000_0000,
+            0xffff_ffff,
+            0x1_0000_0000,
+            0x2_0000_0000,
+            0x2_0000_0001,
+        ] {
+            for a2 in [0u64, 1, 2, 3, 4, 5, 0x1_0000_0001] {
+                arg_sets.push(vec![a0, a1, a2]);
+            }
+        }
+    }
+    let refs: Vec<&[u64]> = arg_sets.iter().map(|v| v.as_slice()).collect();
+    // The profile allows uretprobe (335, Linux 6.11), which libseccomp 2.5.4 does not know: runc drops
+    // the rule and gives EPERM, brig allows it as the profile says.
+    let uretprobe = [(X86_64, 335), (X86_64, X32_SYSCALL_BIT | 335)];
+    let d = Data::new(X86_64, 335, &[]);
+    assert_eq!(run(compile(&p).unwrap().program(), &d), ALLOW);
+    let n = assert_same_as_runc(
+        &p,
+        include_str!("testdata/runc-eperm.bpf"),
+        &refs,
+        &uretprobe,
+    );
+    assert!(n > 800_000, "{n}");
+}
+
+/// Default ALLOW, native arch only: x32 numbers and i386 calls hit libseccomp's bad-arch action.
+#[test]
+fn native_allow_profile_matches_runc_filter() {
+    let p = profile(include_str!("testdata/runc-native-allow-profile.json"));
+    let arg_sets: [&[u64]; 5] = [&[], &[10], &[2], &[0x1000_0000], &[0x1_1000_0000]];
+    let bpf = include_str!("testdata/runc-native-allow.bpf");
+    assert_same_as_runc(&p, bpf, &arg_sets, &[]);
+}
+
+/// Default ERRNO, no `architectures`: runc adds no -ENOSYS stub (it only does for listed arches), and
+/// nr -1 is not an x32 number.
+#[test]
+fn native_eperm_profile_matches_runc_filter() {
+    let p = profile(include_str!("testdata/runc-native-eperm-profile.json"));
+    let arg_sets: [&[u64]; 3] = [&[], &[0x7e02_0000], &[8, 0x1_0000_0000]];
+    let uretprobe = [(X86_64, 335)];
+    let bpf = include_str!("testdata/runc-native-eperm.bpf");
+    assert_same_as_runc(&p, bpf, &arg_sets, &uretprobe);
 }
 
 /// The size of podman's default profile, for the docs. runc 1.1.5 + libseccomp 2.5.4 emit 1158 instructions.
