@@ -108,6 +108,66 @@ impl Abi {
     }
 }
 
+/// i386 `socketcall(2)` call numbers (`SYS_SOCKET`...), from <linux/net.h>.
+const X86_SOCKETCALL: [(&str, u64); 20] = [
+    ("socket", 1),
+    ("bind", 2),
+    ("connect", 3),
+    ("listen", 4),
+    ("accept", 5),
+    ("getsockname", 6),
+    ("getpeername", 7),
+    ("socketpair", 8),
+    ("send", 9),
+    ("recv", 10),
+    ("sendto", 11),
+    ("recvfrom", 12),
+    ("shutdown", 13),
+    ("setsockopt", 14),
+    ("getsockopt", 15),
+    ("sendmsg", 16),
+    ("recvmsg", 17),
+    ("accept4", 18),
+    ("recvmmsg", 19),
+    ("sendmmsg", 20),
+];
+
+/// i386 `ipc(2)` call numbers (`SHMGET`...), from <linux/ipc.h>.
+const X86_IPC: [(&str, u64); 12] = [
+    ("semop", 1),
+    ("semget", 2),
+    ("semctl", 3),
+    ("semtimedop", 4),
+    ("msgsnd", 11),
+    ("msgrcv", 12),
+    ("msgget", 13),
+    ("msgctl", 14),
+    ("shmat", 21),
+    ("shmdt", 22),
+    ("shmget", 23),
+    ("shmctl", 24),
+];
+
+impl Abi {
+    /// For i386 socket and SysV IPC syscalls: the multiplexer's number (`socketcall`, `ipc`) and the call
+    /// number it takes as its first argument. libseccomp adds a rule on the multiplexer next to the direct
+    /// one (without the rule's argument checks: the real arguments sit behind a pointer), so a program
+    /// cannot get round a rule by using the old entry point; brig does the same. `accept`, `send`, `recv`,
+    /// `semop` and `semtimedop` exist on i386 only through the multiplexer.
+    pub fn multiplexed(self, name: &str) -> Option<(u32, u64)> {
+        if self != Abi::X86 {
+            return None;
+        }
+        let find = |table: &[(&str, u64)], mux: &str| {
+            table
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, call)| (self.resolve(mux).expect("i386 multiplexer"), *call))
+        };
+        find(&X86_SOCKETCALL, "socketcall").or_else(|| find(&X86_IPC, "ipc"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +220,10 @@ mod tests {
         assert_eq!(Abi::X86_64.resolve("_llseek"), None);
         assert_eq!(Abi::Aarch64.resolve("open"), None);
         assert_eq!(Abi::X32.resolve("uselib"), None);
+        assert_eq!(Abi::X86.multiplexed("socket"), Some((102, 1)));
+        assert_eq!(Abi::X86.multiplexed("shmget"), Some((117, 23)));
+        assert_eq!(Abi::X86.multiplexed("accept"), Some((102, 5)));
+        assert_eq!(Abi::X86.resolve("accept"), None);
+        assert_eq!(Abi::X86_64.multiplexed("socket"), None);
     }
 }

@@ -89,6 +89,7 @@ pub fn run(prog: &[Insn], data: &Data) -> u32 {
 }
 
 /// Parses a program dumped as `code jt jf k` lines (decimal), the format of `testdata/*.bpf`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub fn parse_dump(text: &str) -> Vec<Insn> {
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))

@@ -163,9 +163,18 @@ fn model(p: &LinuxSeccomp, d: &Data) -> u32 {
     for sc in syscalls {
         let action = ret_of(sc.action(), sc.errno_ret());
         for name in sc.names() {
-            let Some(n) = abi.resolve(name) else { continue };
-            max_named = max_named.max(Some(n));
-            if n != d.nr || action == default {
+            let direct = abi.resolve(name);
+            max_named = max_named.max(direct);
+            if action == default {
+                continue;
+            }
+            if let Some((mux, call)) = abi.multiplexed(name) {
+                if mux == d.nr {
+                    rules.push((vec![(0, Op::ScmpCmpEq, call, 0)], action));
+                    continue;
+                }
+            }
+            if direct != Some(d.nr) {
                 continue;
             }
             let conds: Vec<_> = sc
@@ -396,6 +405,40 @@ fn unknown_names_are_skipped() {
 }
 
 // ---------------------------------------------------------------- architectures ----------------
+
+#[test]
+fn i386_socketcall_and_ipc_get_the_rules_of_their_calls_like_libseccomp() {
+    let f = compiled(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],"syscalls":[
+            {"names":["socket"],"action":"SCMP_ACT_ERRNO","errnoRet":97,"args":[{"index":0,"value":10,"op":"SCMP_CMP_EQ"}]},
+            {"names":["connect","shmget","accept"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}"#,
+    );
+    let (socketcall, ipc) = (nr(Abi::X86, "socketcall"), nr(Abi::X86, "ipc"));
+    assert_eq!(verdict(&f, I386, nr(Abi::X86, "socket"), &[10]), errno(97));
+    assert_eq!(verdict(&f, I386, nr(Abi::X86, "socket"), &[2]), ALLOW);
+    // The arguments are behind socketcall's pointer: the call number alone decides.
+    assert_eq!(verdict(&f, I386, socketcall, &[1, 0x1000]), errno(97));
+    assert_eq!(verdict(&f, I386, socketcall, &[3, 0x1000]), errno(1));
+    assert_eq!(
+        verdict(&f, I386, socketcall, &[5, 0x1000]),
+        errno(1),
+        "accept"
+    );
+    assert_eq!(verdict(&f, I386, socketcall, &[2, 0x1000]), ALLOW);
+    assert_eq!(verdict(&f, I386, ipc, &[23]), errno(1));
+    assert_eq!(verdict(&f, I386, ipc, &[21]), ALLOW);
+    assert_eq!(
+        verdict(&f, X86_64, nr(Abi::X86_64, "socket"), &[1]),
+        ALLOW,
+        "not on x86_64"
+    );
+    // An unconditional socketcall rule wins over the multiplexed ones.
+    let f = compiled(
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86"],"syscalls":[
+            {"names":["socket"],"action":"SCMP_ACT_ERRNO","errnoRet":97},{"names":["socketcall"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    );
+    assert_eq!(verdict(&f, I386, socketcall, &[1]), ALLOW);
+}
 
 #[test]
 fn each_abi_uses_its_own_numbers() {
@@ -655,6 +698,20 @@ fn native_allow_profile_matches_runc_filter() {
     assert_same_as_runc(&p, bpf, &arg_sets, &[]);
 }
 
+/// i386 socketcall/ipc multiplexing, checked against runc rather than only against the model.
+#[test]
+fn i386_mux_profile_matches_runc_filter() {
+    let p = profile(include_str!("testdata/runc-i386-mux-profile.json"));
+    let mut arg_sets: Vec<Vec<u64>> = vec![vec![]];
+    for a0 in 0..26u64 {
+        arg_sets.push(vec![a0, 0x1000]);
+    }
+    arg_sets.push(vec![10, 1, 0]);
+    let refs: Vec<&[u64]> = arg_sets.iter().map(|v| v.as_slice()).collect();
+    let bpf = include_str!("testdata/runc-i386-mux.bpf");
+    assert_same_as_runc(&p, bpf, &refs, &[]);
+}
+
 /// Default ERRNO, no `architectures`: runc adds no -ENOSYS stub (it only does for listed arches), and
 /// nr -1 is not an x32 number.
 #[test]
@@ -670,6 +727,11 @@ fn native_eperm_profile_matches_runc_filter() {
 #[test]
 fn podman_profile_instruction_count() {
     let f = compile(&podman()).unwrap();
+    let mut hist = std::collections::BTreeMap::new();
+    for i in f.program() {
+        *hist.entry(i.code).or_insert(0) += 1;
+    }
+    eprintln!("opcode histogram: {hist:x?}");
     eprintln!(
         "podman default profile: brig {} BPF instructions (runc 1.1.5 / libseccomp 2.5.4: 1158)",
         f.instructions()
@@ -787,9 +849,13 @@ impl Rng {
     }
 }
 
-const NAMES: [&str; 16] = [
+const NAMES: [&str; 20] = [
+    "shmget",
+    "ipc",
+    "connect",
     "read",
     "write",
+    "accept",
     "openat",
     "socket",
     "personality",
