@@ -151,8 +151,9 @@ const X86_IPC: [(&str, u64); 12] = [
 impl Abi {
     /// For i386 socket and SysV IPC syscalls: the multiplexer's number (`socketcall`, `ipc`) and the call
     /// number it takes as its first argument. libseccomp adds a rule on the multiplexer next to the direct
-    /// one (without the rule's argument checks: the real arguments sit behind a pointer), so a program
-    /// cannot get round a rule by using the old entry point; brig does the same. `accept`, `send`, `recv`,
+    /// one (the first argument checks the call number; the other checks stay on the same index, although
+    /// the real arguments sit behind a pointer), so a program cannot get round a rule by using the old
+    /// entry point; brig does the same. `accept`, `send`, `recv`,
     /// `semop` and `semtimedop` exist on i386 only through the multiplexer.
     pub fn multiplexed(self, name: &str) -> Option<(u32, u64)> {
         if self != Abi::X86 {

@@ -256,15 +256,20 @@ pub(super) fn plan(seccomp: &LinuxSeccomp) -> Result<Plan, SeccompError> {
                         add_rule(&mut abi_rules.syscalls, nr, conds, action);
                     }
                 }
+                // On the multiplexer, the call number takes the place of the first argument; the
+                // other conditions stay on the same argument index, as libseccomp leaves them.
                 if let Some((mux, call)) = mux {
                     let op = LinuxSeccompOperator::ScmpCmpEq;
-                    let cond = Cond {
-                        index: 0,
-                        op,
-                        value: call,
-                        value_two: 0,
-                    };
-                    add_rule(&mut abi_rules.syscalls, mux, &[cond], action);
+                    for conds in &alternatives {
+                        let mut mux_conds = vec![Cond {
+                            index: 0,
+                            op,
+                            value: call,
+                            value_two: 0,
+                        }];
+                        mux_conds.extend(conds.iter().filter(|c| c.index != 0));
+                        add_rule(&mut abi_rules.syscalls, mux, &mux_conds, action);
+                    }
                 }
             }
             if !known {
@@ -454,13 +459,12 @@ fn cmp32(asm: &mut Asm, op: LinuxSeccompOperator, k: u32, t: Label, f: Label) ->
     }
 }
 
-/// `(A & mask) == datum` on one 32-bit word loaded from `offset`.
+/// `(A & mask) == (datum & mask)` on one 32-bit word loaded from `offset`.
 fn masked_word(asm: &mut Asm, offset: u32, mask: u32, datum: u32, t: Label, f: Label) -> Label {
-    if datum & !mask != 0 {
-        return f; // never equal
-    }
+    // libseccomp masks the datum too: bits of valueTwo outside the mask do not matter.
+    let datum = datum & mask;
     if mask == 0 {
-        return t; // always equal (datum is 0 here)
+        return t; // always equal
     }
     let j = asm.jump(Jmp::Eq, datum, t, f);
     if j == t || j == f {

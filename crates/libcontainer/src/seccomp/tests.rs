@@ -114,7 +114,8 @@ fn cond_holds(op: Op, arg: u64, value: u64, value_two: u64, args64: bool) -> boo
         Op::ScmpCmpEq => arg == value,
         Op::ScmpCmpGe => arg >= value,
         Op::ScmpCmpGt => arg > value,
-        Op::ScmpCmpMaskedEq => arg & value == value_two,
+        // libseccomp masks valueTwo as well.
+        Op::ScmpCmpMaskedEq => arg & value == value_two & value,
     }
 }
 
@@ -168,16 +169,7 @@ fn model(p: &LinuxSeccomp, d: &Data) -> u32 {
             if action == default {
                 continue;
             }
-            if let Some((mux, call)) = abi.multiplexed(name) {
-                if mux == d.nr {
-                    rules.push((vec![(0, Op::ScmpCmpEq, call, 0)], action));
-                    continue;
-                }
-            }
-            if direct != Some(d.nr) {
-                continue;
-            }
-            let conds: Vec<_> = sc
+            let conds: Vec<ModelCond> = sc
                 .args()
                 .iter()
                 .flatten()
@@ -191,10 +183,23 @@ fn model(p: &LinuxSeccomp, d: &Data) -> u32 {
                 })
                 .collect();
             let repeated = (0..6).any(|i| conds.iter().filter(|c| c.0 == i).count() > 1);
-            if repeated {
-                rules.extend(conds.iter().map(|c| (vec![*c], action)));
+            let alternatives: Vec<Vec<ModelCond>> = if repeated {
+                conds.iter().map(|c| vec![*c]).collect()
             } else {
-                rules.push((conds, action));
+                vec![conds]
+            };
+            if let Some((mux, call)) = abi.multiplexed(name) {
+                if mux == d.nr {
+                    for alt in &alternatives {
+                        let mut c = vec![(0, Op::ScmpCmpEq, call, 0)];
+                        c.extend(alt.iter().filter(|c| c.0 != 0));
+                        rules.push((c, action));
+                    }
+                    continue;
+                }
+            }
+            if direct == Some(d.nr) {
+                rules.extend(alternatives.into_iter().map(|c| (c, action)));
             }
         }
     }
@@ -1256,4 +1261,31 @@ fn install_error_names_the_call_and_flags() {
         e.to_string(),
         "seccomp(SECCOMP_SET_MODE_FILTER, flags LOG|NEW_LISTENER)"
     );
+}
+
+/// Offline differential testing against libseccomp (see NOTES.md): compiles every `*.json` profile in
+/// `$BRIG_SECCOMP_DUMP_DIR` and writes the program next to it as `*.brig.bpf` (`code jt jf k` lines), or
+/// the error as `*.brig.err`.
+#[test]
+#[ignore = "tool: needs BRIG_SECCOMP_DUMP_DIR"]
+fn dump_programs_for_profiles_in_dir() {
+    let dir = std::env::var("BRIG_SECCOMP_DUMP_DIR").expect("BRIG_SECCOMP_DUMP_DIR");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let p = profile(&std::fs::read_to_string(&path).unwrap());
+        match compile(&p) {
+            Ok(f) => {
+                let text: String = f
+                    .program()
+                    .iter()
+                    .map(|i| format!("{} {} {} {}\n", i.code, i.jt, i.jf, i.k))
+                    .collect();
+                std::fs::write(path.with_extension("brig.bpf"), text).unwrap();
+            }
+            Err(e) => std::fs::write(path.with_extension("brig.err"), e.to_string()).unwrap(),
+        }
+    }
 }
