@@ -419,13 +419,54 @@ pub(super) fn generate(plan: &Plan) -> Result<Vec<Insn>, SeccompError> {
     Ok(prog)
 }
 
-/// A binary search over interval starts; leaves are the intervals' targets and cost no instruction.
+/// How many single-number exceptions a leaf tests with `jeq` before the search splits instead.
+const LEAF_SINGLES: usize = 4;
+
+fn resolve(asm: &mut Asm, t: Target, chains: &BTreeMap<u32, Label>) -> Label {
+    match t {
+        Target::Ret(k) => asm.ret(k),
+        Target::Chain(nr) => chains[&nr],
+    }
+}
+
+/// If every interval of `iv` but a few single numbers shares one target, that target and the singles.
+fn background(iv: &[(u32, Target)]) -> Option<(Target, Vec<(u32, Target)>)> {
+    let is_single = |i: usize| i + 1 < iv.len() && iv[i + 1].0 == iv[i].0.wrapping_add(1);
+    let mut bg = None;
+    for (i, (_, t)) in iv.iter().enumerate() {
+        if !is_single(i) {
+            match bg {
+                None => bg = Some(*t),
+                Some(b) if b != *t => return None,
+                Some(_) => {}
+            }
+        }
+    }
+    let bg = bg?;
+    let singles: Vec<(u32, Target)> = iv
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, t))| is_single(*i) && *t != bg)
+        .map(|(_, x)| *x)
+        .collect();
+    Some((bg, singles))
+}
+
+/// A binary search over interval starts. Leaves are an interval's target (no instruction), or a
+/// background target with a few `jeq` exceptions, the way libseccomp tests syscalls one by one.
 fn emit_tree(asm: &mut Asm, iv: &[(u32, Target)], chains: &BTreeMap<u32, Label>) -> Label {
     if iv.len() == 1 {
-        return match iv[0].1 {
-            Target::Ret(k) => asm.ret(k),
-            Target::Chain(nr) => chains[&nr],
-        };
+        return resolve(asm, iv[0].1, chains);
+    }
+    if let Some((bg, singles)) = background(iv) {
+        if singles.len() <= LEAF_SINGLES {
+            let mut next = resolve(asm, bg, chains);
+            for (nr, t) in singles.iter().rev() {
+                let target = resolve(asm, *t, chains);
+                next = asm.jump(Jmp::Eq, *nr, target, next);
+            }
+            return next;
+        }
     }
     let mid = iv.len() / 2;
     let right = emit_tree(asm, &iv[mid..], chains);

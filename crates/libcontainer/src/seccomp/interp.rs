@@ -41,6 +41,12 @@ impl Data {
 
 /// Runs `prog` on `data`; returns the `ret` value. Panics on invalid programs.
 pub fn run(prog: &[Insn], data: &Data) -> u32 {
+    run_counted(prog, data).0
+}
+
+/// Like [`run`], and also returns how many instructions were executed.
+pub fn run_counted(prog: &[Insn], data: &Data) -> (u32, usize) {
+    let mut steps = 0;
     let bytes = data.bytes();
     let (mut a, mut x, mut mem) = (0u32, 0u32, [0u32; 16]);
     let mut pc = 0usize;
@@ -50,6 +56,7 @@ pub fn run(prog: &[Insn], data: &Data) -> u32 {
             .unwrap_or_else(|| panic!("pc {pc} ran off the program ({} insns)", prog.len()));
         pc += 1;
         let k = i.k;
+        steps += 1;
         match i.code {
             0x20 => {
                 // ld [k]
@@ -67,9 +74,9 @@ pub fn run(prog: &[Insn], data: &Data) -> u32 {
             0x44 => a |= k,              // or #k
             0x04 => a = a.wrapping_add(k),
             0x14 => a = a.wrapping_sub(k),
-            0x06 => return k,         // ret #k
-            0x16 => return a,         // ret a
-            0x05 => pc += k as usize, // ja
+            0x06 => return (k, steps), // ret #k
+            0x16 => return (a, steps), // ret a
+            0x05 => pc += k as usize,  // ja
             0x15 | 0x25 | 0x35 | 0x45 => {
                 let taken = match i.code {
                     0x15 => a == k,

@@ -729,19 +729,33 @@ fn native_eperm_profile_matches_runc_filter() {
 }
 
 /// The size of podman's default profile, for the docs. runc 1.1.5 + libseccomp 2.5.4 emit 1158 instructions.
+/// Also the instructions executed per syscall (x86_64, numbers 0..=470), brig against runc.
 #[test]
 fn podman_profile_instruction_count() {
     let f = compile(&podman()).unwrap();
-    let mut hist = std::collections::BTreeMap::new();
-    for i in f.program() {
-        *hist.entry(i.code).or_insert(0) += 1;
-    }
-    eprintln!("opcode histogram: {hist:x?}");
+    let runc = parse_dump(include_str!("testdata/runc-podman-default.bpf"));
+    let steps = |prog: &[libc::sock_filter]| {
+        let s: Vec<usize> = (0..=470)
+            .map(|n| super::interp::run_counted(prog, &Data::new(X86_64, n, &[0; 6])).1)
+            .collect();
+        (
+            s.iter().sum::<usize>() as f64 / s.len() as f64,
+            *s.iter().max().unwrap(),
+        )
+    };
+    let (ours, theirs) = (steps(f.program()), steps(&runc));
     eprintln!(
-        "podman default profile: brig {} BPF instructions (runc 1.1.5 / libseccomp 2.5.4: 1158)",
-        f.instructions()
+        "podman default profile: brig {} BPF instructions, {:.1} avg / {} max executed per x86_64 syscall; \
+         runc 1.1.5 / libseccomp 2.5.4: {} instructions, {:.1} avg / {} max",
+        f.instructions(),
+        ours.0,
+        ours.1,
+        runc.len(),
+        theirs.0,
+        theirs.1
     );
-    assert!(f.instructions() <= 400, "{} instructions", f.instructions());
+    assert!(f.instructions() <= 350, "{} instructions", f.instructions());
+    assert!(ours.1 <= 20, "{} instructions executed at most", ours.1);
 }
 
 // ---------------------------------------------------------------- config errors ----------------
