@@ -594,6 +594,17 @@ fn assert_same_as_runc(
 ) -> usize {
     let runc = parse_dump(runc_dump);
     let f = compile(p).unwrap();
+    // Syscalls a rule names (directly or through i386 socketcall/ipc) get every argument set; the
+    // others cannot depend on arguments, so a few sets are enough.
+    let mut named = std::collections::HashSet::new();
+    for sc in p.syscalls().iter().flatten() {
+        for name in sc.names() {
+            for abi in Abi::ALL {
+                named.extend(abi.resolve(name).map(|n| (abi.audit_arch(), n)));
+                named.extend(abi.multiplexed(name).map(|(n, _)| (abi.audit_arch(), n)));
+            }
+        }
+    }
     let mut checked = 0;
     let mut diffs = Vec::new();
     let arches = [
@@ -608,7 +619,12 @@ fn assert_same_as_runc(
             if unknown_to_libseccomp.contains(&(arch, n)) {
                 continue;
             }
-            for args in arg_sets {
+            let sets = if named.contains(&(arch, n)) {
+                arg_sets
+            } else {
+                &arg_sets[..arg_sets.len().min(4)]
+            };
+            for args in sets {
                 let d = Data::new(arch, n, args);
                 let (ours, theirs) = (run(f.program(), &d), run(&runc, &d));
                 checked += 1;
@@ -691,7 +707,7 @@ fn eperm_profile_matches_runc_filter() {
         &refs,
         &uretprobe,
     );
-    assert!(n > 800_000, "{n}");
+    assert!(n > 20_000, "{n}");
 }
 
 /// Default ALLOW, native arch only: x32 numbers and i386 calls hit libseccomp's bad-arch action.
