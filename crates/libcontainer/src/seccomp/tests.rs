@@ -1319,3 +1319,28 @@ fn dump_programs_for_profiles_in_dir() {
         }
     }
 }
+
+#[test]
+fn too_large_filter_is_a_clear_error() {
+    let rules: Vec<String> = Abi::X86_64
+        .table()
+        .iter()
+        .map(|(name, _)| {
+            format!(
+                r#"{{"names":["{name}"],"action":"SCMP_ACT_ERRNO","args":[
+                    {{"index":0,"value":1,"op":"SCMP_CMP_GT"}},{{"index":1,"value":2,"op":"SCMP_CMP_LT"}},
+                    {{"index":2,"value":3,"op":"SCMP_CMP_NE"}},{{"index":3,"value":4,"op":"SCMP_CMP_GE"}}]}}"#
+            )
+        })
+        .collect();
+    let json = format!(
+        r#"{{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86","SCMP_ARCH_X32"],"syscalls":[{}]}}"#,
+        rules.join(",")
+    );
+    let e = compile_err(&json);
+    assert!(
+        e.starts_with("linux.seccomp: the filter needs ")
+            && e.ends_with("the kernel accepts at most 4096"),
+        "{e}"
+    );
+}
