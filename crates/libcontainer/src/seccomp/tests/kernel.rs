@@ -233,3 +233,111 @@ fn install_error_names_the_call_and_flags() {
         "seccomp(SECCOMP_SET_MODE_FILTER, flags LOG|NEW_LISTENER)"
     );
 }
+
+/// An i386 syscall through `int 0x80`, with arguments 0: the kernel reports it as AUDIT_ARCH_I386.
+fn sys_i386(nr: u32) -> i64 {
+    let ret: u64;
+    // SAFETY: `int 0x80` with zeroed ebx/ecx/edx makes one syscall whose arguments are 0 (no pointers are
+    // read); it clobbers only rax (the result) and the saved-and-restored rbx, which LLVM reserves.
+    unsafe {
+        std::arch::asm!(
+            "xchg {tmp}, rbx",
+            "int 0x80",
+            "xchg {tmp}, rbx",
+            tmp = inout(reg) 0u64 => _,
+            inlateout("rax") nr as u64 => ret,
+            in("rcx") 0u64,
+            in("rdx") 0u64,
+        );
+    }
+    ret as u32 as i32 as i64
+}
+
+#[test]
+fn kernel_judges_int80_with_the_i386_table_and_kills_unlisted_arches() {
+    if sys_i386(20) <= 0 {
+        panic!(
+            "this kernel has no IA32 emulation (int 0x80 getpid failed): cannot test the i386 ABI"
+        );
+    }
+    let f = compiled(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],
+            "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":13},
+                        {"names":["getpid"],"action":"SCMP_ACT_ERRNO","errnoRet":77}]}"#,
+    );
+    let code = in_child(|| {
+        if f.install().is_err() {
+            return 100;
+        }
+        let mut bad = 0;
+        if sys_i386(64) != -13 {
+            bad |= 1; // i386 getppid
+        }
+        if sys_i386(20) != -77 {
+            bad |= 2; // i386 getpid
+        }
+        if sys(libc::SYS_getppid, [0; 3]) != -13 {
+            bad |= 4;
+        }
+        if sys(libc::SYS_getpid, [0; 3]) != -77 {
+            bad |= 8;
+        }
+        if sys_i386(39) != -(libc::EFAULT as i64) {
+            bad |= 16; // i386 39 is mkdir(NULL): allowed, fails with EFAULT
+        }
+        if sys(20, [u64::MAX, 0, 0]) != -(libc::EBADF as i64) {
+            bad |= 32; // x86_64 20 is writev(-1): allowed
+        }
+        bad
+    });
+    assert_eq!(code, 0, "bitmask of failed checks");
+
+    // Without SCMP_ARCH_X86, an int 0x80 syscall gets the bad-arch action: the child dies of SIGSYS.
+    let f = compiled(r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"]}"#);
+    let code = in_child(|| {
+        if f.install().is_err() {
+            return 100;
+        }
+        sys_i386(20);
+        101
+    });
+    assert_eq!(code, 128 + libc::SIGSYS);
+}
+
+/// seccomp runs before the kernel looks at the x32 bit, so this works even where x32 is disabled.
+#[test]
+fn kernel_judges_x32_numbers_with_the_x32_table() {
+    let x32 = |n: i64| n | 0x4000_0000;
+    let f = compiled(
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X32"],
+            "syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":13},
+                        {"names":["rt_sigaction"],"action":"SCMP_ACT_ERRNO","errnoRet":77}]}"#,
+    );
+    let code = in_child(|| {
+        if f.install().is_err() {
+            return 100;
+        }
+        let mut bad = 0;
+        if sys(x32(110), [0; 3]) != -13 {
+            bad |= 1; // x32 getppid
+        }
+        if sys(x32(512), [0; 3]) != -77 {
+            bad |= 2; // x32 rt_sigaction has its own number
+        }
+        if sys(libc::SYS_getppid, [0; 3]) != -13 {
+            bad |= 4;
+        }
+        bad
+    });
+    assert_eq!(code, 0, "bitmask of failed checks");
+    // x32 not listed: killed.
+    let f = compiled(r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#);
+    let code = in_child(|| {
+        if f.install().is_err() {
+            return 100;
+        }
+        sys(x32(39), [0; 3]);
+        101
+    });
+    assert_eq!(code, 128 + libc::SIGSYS);
+}
