@@ -138,6 +138,17 @@ impl Asm {
         self.push(insn(op.code(), djt, djf, k))
     }
 
+    /// `target`, or the instruction after it when `target` only loads `offset` into A: a jump taken while
+    /// A already holds that word can skip the reload.
+    pub fn skip_reload(&self, target: Label, offset: u32) -> Label {
+        let t = self.rev[target];
+        if target > 0 && t.code == BPF_LD | BPF_W | BPF_ABS && t.k == offset {
+            target - 1
+        } else {
+            target
+        }
+    }
+
     /// A label for the next written instruction's fall-through that leads to `target`.
     pub fn goto(&mut self, target: Label) -> Label {
         if self.distance(target) == 0 {
@@ -147,7 +158,13 @@ impl Asm {
         }
     }
 
-    /// The program, first instruction first. `entry` must be the last label written.
+    /// Instructions written so far.
+    pub fn len(&self) -> usize {
+        self.rev.len()
+    }
+
+    /// The program, first instruction first, without instructions no path reaches (loads that jumps
+    /// skip with `skip_reload`). `entry` must be the last label written.
     pub fn finish(mut self, entry: Label) -> Vec<Insn> {
         debug_assert_eq!(
             entry + 1,
@@ -155,8 +172,58 @@ impl Asm {
             "the entry point must be the last instruction written"
         );
         self.rev.reverse();
-        self.rev
+        remove_unreachable(self.rev)
     }
+}
+
+/// The successors of the instruction at `pc` (all jumps are forward).
+fn successors(pc: usize, i: &Insn) -> [Option<usize>; 2] {
+    if i.code & 0x07 == BPF_RET {
+        [None, None]
+    } else if i.code == BPF_JMP | BPF_JA {
+        [Some(pc + 1 + i.k as usize), None]
+    } else if i.code & 0x07 == BPF_JMP {
+        [Some(pc + 1 + i.jt as usize), Some(pc + 1 + i.jf as usize)]
+    } else {
+        [Some(pc + 1), None]
+    }
+}
+
+/// Drops unreachable instructions and shortens the jumps over them (offsets only shrink).
+fn remove_unreachable(prog: Vec<Insn>) -> Vec<Insn> {
+    let mut reachable = vec![false; prog.len()];
+    if let Some(first) = reachable.first_mut() {
+        *first = true;
+    }
+    for pc in 0..prog.len() {
+        if reachable[pc] {
+            for s in successors(pc, &prog[pc]).into_iter().flatten() {
+                reachable[s] = true;
+            }
+        }
+    }
+    // new_pc[pc]: the index `pc` gets once the unreachable instructions before it are gone.
+    let mut new_pc = Vec::with_capacity(prog.len());
+    let mut n = 0;
+    for r in &reachable {
+        new_pc.push(n);
+        n += usize::from(*r);
+    }
+    let mut out = Vec::with_capacity(n);
+    for (pc, mut i) in prog.iter().copied().enumerate() {
+        if !reachable[pc] {
+            continue;
+        }
+        let offset = |target: usize| new_pc[target] - new_pc[pc] - 1;
+        if i.code == BPF_JMP | BPF_JA {
+            i.k = offset(pc + 1 + i.k as usize) as u32;
+        } else if i.code & 0x07 == BPF_JMP {
+            i.jt = offset(pc + 1 + i.jt as usize) as u8;
+            i.jf = offset(pc + 1 + i.jf as usize) as u8;
+        }
+        out.push(i);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -189,5 +256,26 @@ mod tests {
         }
         // The ret copies are counted, not unbounded.
         assert!(prog.len() < 310, "{}", prog.len());
+    }
+
+    #[test]
+    fn unreachable_loads_are_removed_and_jumps_shortened() {
+        let mut a = Asm::new();
+        let allow = a.ret(0x7fff_0000);
+        let deny = a.ret(0x0005_0001);
+        a.jump(Jmp::Eq, 2, deny, allow);
+        let second = a.load(data_arg_lo(0));
+        // Taken with A = arg 0 already: skips the second load, which nothing else reaches.
+        let skip = a.skip_reload(second, data_arg_lo(0));
+        a.jump(Jmp::Eq, 1, deny, skip);
+        let entry = a.load(data_arg_lo(0));
+        let prog = a.finish(entry);
+        let shape: Vec<_> = prog.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect();
+        assert_eq!(prog.len(), 5, "{shape:?}");
+        let v =
+            |a0| super::super::interp::run(&prog, &super::super::interp::Data::new(0, 0, &[a0]));
+        assert_eq!(v(1), 0x0005_0001);
+        assert_eq!(v(2), 0x0005_0001);
+        assert_eq!(v(3), 0x7fff_0000);
     }
 }

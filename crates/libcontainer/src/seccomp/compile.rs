@@ -487,16 +487,36 @@ fn emit_chain(asm: &mut Asm, rules: &[Rule], default: u32, args64: bool) -> Labe
     next
 }
 
-/// Compares the loaded 32-bit word with `k`: goto `t` if `op` holds, else `f`.
-fn cmp32(asm: &mut Asm, op: LinuxSeccompOperator, k: u32, t: Label, f: Label) -> Label {
+/// `if (A <op> k) goto t; else goto f;` where A holds the word at `offset`: a target that would load
+/// that word again is entered after its load. Writes nothing when both targets are the same place.
+fn jump_at(asm: &mut Asm, op: Jmp, k: u32, t: Label, f: Label, offset: u32) -> Label {
+    if t == f {
+        return t;
+    }
+    let (ts, fs) = (asm.skip_reload(t, offset), asm.skip_reload(f, offset));
+    if ts == fs {
+        return t;
+    }
+    asm.jump(op, k, ts, fs)
+}
+
+/// Compares A (the word at `offset`) with `k`: goto `t` if `op` holds, else `f`.
+fn cmp32(
+    asm: &mut Asm,
+    op: LinuxSeccompOperator,
+    k: u32,
+    t: Label,
+    f: Label,
+    offset: u32,
+) -> Label {
     use LinuxSeccompOperator as O;
     match op {
-        O::ScmpCmpEq | O::ScmpCmpMaskedEq => asm.jump(Jmp::Eq, k, t, f),
-        O::ScmpCmpNe => asm.jump(Jmp::Eq, k, f, t),
-        O::ScmpCmpGt => asm.jump(Jmp::Gt, k, t, f),
-        O::ScmpCmpGe => asm.jump(Jmp::Ge, k, t, f),
-        O::ScmpCmpLt => asm.jump(Jmp::Ge, k, f, t),
-        O::ScmpCmpLe => asm.jump(Jmp::Gt, k, f, t),
+        O::ScmpCmpEq | O::ScmpCmpMaskedEq => jump_at(asm, Jmp::Eq, k, t, f, offset),
+        O::ScmpCmpNe => jump_at(asm, Jmp::Eq, k, f, t, offset),
+        O::ScmpCmpGt => jump_at(asm, Jmp::Gt, k, t, f, offset),
+        O::ScmpCmpGe => jump_at(asm, Jmp::Ge, k, t, f, offset),
+        O::ScmpCmpLt => jump_at(asm, Jmp::Ge, k, f, t, offset),
+        O::ScmpCmpLe => jump_at(asm, Jmp::Gt, k, f, t, offset),
     }
 }
 
@@ -517,7 +537,8 @@ fn masked_word(asm: &mut Asm, offset: u32, mask: u32, datum: u32, t: Label, f: L
     asm.load(offset)
 }
 
-/// Emits one argument condition: goto `t` if it holds, else `f`.
+/// Emits one argument condition: goto `t` if it holds, else `f`. Returns its entry, which loads what it
+/// compares (so it is valid whatever A holds).
 fn emit_cond(asm: &mut Asm, c: &Cond, t: Label, f: Label, args64: bool) -> Label {
     use LinuxSeccompOperator as O;
     let (lo_off, hi_off) = (bpf::data_arg_lo(c.index), bpf::data_arg_hi(c.index));
@@ -531,8 +552,9 @@ fn emit_cond(asm: &mut Asm, c: &Cond, t: Label, f: Label, args64: bool) -> Label
             lo
         };
     }
-    let cmp = cmp32(asm, c.op, vl, t, f);
-    let lo = if cmp == t || cmp == f {
+    let mark = asm.len();
+    let cmp = cmp32(asm, c.op, vl, t, f, lo_off);
+    let lo = if asm.len() == mark {
         cmp
     } else {
         asm.load(lo_off)
@@ -541,23 +563,25 @@ fn emit_cond(asm: &mut Asm, c: &Cond, t: Label, f: Label, args64: bool) -> Label
         return lo;
     }
     // High words decide unless they are equal; then the low words do.
+    let mark = asm.len();
     let hi = match c.op {
-        O::ScmpCmpEq => asm.jump(Jmp::Eq, vh, lo, f),
-        O::ScmpCmpNe => asm.jump(Jmp::Eq, vh, lo, t),
+        O::ScmpCmpEq => jump_at(asm, Jmp::Eq, vh, lo, f, hi_off),
+        O::ScmpCmpNe => jump_at(asm, Jmp::Eq, vh, lo, t, hi_off),
         O::ScmpCmpGt | O::ScmpCmpGe => {
-            let eq = asm.jump(Jmp::Eq, vh, lo, f);
-            asm.jump(Jmp::Gt, vh, t, eq)
+            let eq = jump_at(asm, Jmp::Eq, vh, lo, f, hi_off);
+            jump_at(asm, Jmp::Gt, vh, t, eq, hi_off)
         }
         O::ScmpCmpLt | O::ScmpCmpLe => {
-            let eq = asm.jump(Jmp::Eq, vh, lo, t);
-            asm.jump(Jmp::Gt, vh, f, eq)
+            let eq = jump_at(asm, Jmp::Eq, vh, lo, t, hi_off);
+            jump_at(asm, Jmp::Gt, vh, f, eq, hi_off)
         }
         O::ScmpCmpMaskedEq => unreachable!("handled above"),
     };
-    if hi == lo || hi == t || hi == f {
-        return hi;
+    if asm.len() == mark {
+        hi
+    } else {
+        asm.load(hi_off)
     }
-    asm.load(hi_off)
 }
 
 #[cfg(test)]
