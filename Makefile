@@ -18,7 +18,7 @@ release:
 
 # Debian packages the tests need (busybox-static for test rootfs; runc and crun as reference
 # runtimes; hyperfine for benchmarks; qemu for the VM test bed). Installs only what is missing.
-DEB_PKGS := busybox-static runc crun hyperfine qemu-system-x86
+DEB_PKGS := busybox-static runc crun hyperfine time qemu-system-x86
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

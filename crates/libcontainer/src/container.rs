@@ -240,6 +240,18 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
     let fifo = above(fifo, min_fd)?;
     let theirs = above(theirs, min_fd)?;
     let console = console.map(|c| above(c, min_fd)).transpose()?;
+    let seccomp_listener = match (
+        &seccomp,
+        linux
+            .seccomp()
+            .as_ref()
+            .and_then(|s| s.listener_path().clone()),
+    ) {
+        (Some(f), Some(path)) if f.needs_listener() => {
+            Some(above(crate::seccomp::connect_listener(&path)?, min_fd)?)
+        }
+        _ => None,
+    };
 
     let user = process.user();
     let hooks = spec.hooks().clone().unwrap_or_default();
@@ -338,6 +350,11 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
         start_container_hooks: hooks.start_container().clone().unwrap_or_default(),
         state_template,
         seccomp,
+        seccomp_listener,
+        seccomp_metadata: linux
+            .seccomp()
+            .as_ref()
+            .and_then(|s| s.listener_metadata().clone()),
         ns,
     };
     if (cfg.rootfs.in_userns || cfg.hostname.is_some())
@@ -396,6 +413,7 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
     let keep: Vec<i32> = [cfg.sync.as_raw_fd(), cfg.fifo.as_raw_fd()]
         .into_iter()
         .chain(cfg.console.as_ref().map(|c| c.as_raw_fd()))
+        .chain(cfg.seccomp_listener.as_ref().map(|c| c.as_raw_fd()))
         .chain(cfg.ns.join.iter().map(|j| j.fd.as_raw_fd()))
         .collect();
     let forked = clone_process(flags.bits() as u64, cgroup_fd.as_ref().map(|f| f.as_fd()));

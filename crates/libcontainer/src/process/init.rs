@@ -60,6 +60,9 @@ pub struct InitConfig {
     /// The state JSON for in-container hooks, with `"pid":0` to be replaced by the real pid.
     pub state_template: String,
     pub seccomp: Option<crate::seccomp::CompiledFilter>,
+    /// Connected socket to the seccomp agent at `linux.seccomp.listenerPath`.
+    pub seccomp_listener: Option<OwnedFd>,
+    pub seccomp_metadata: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -245,7 +248,15 @@ fn init(mut cfg: InitConfig) -> Result<Never, InitError> {
         &cfg.start_container_hooks,
         state_json.replace("\"created\"", "\"running\"").as_bytes(),
     )?;
-    finalize_process(
+    // The agent's message is built before the filter exists (no allocation under it).
+    let listener_msg = cfg.seccomp_listener.as_ref().map(|_| {
+        let st: Option<oci_spec::runtime::State> = serde_json::from_str(&state_json).ok();
+        st.map(|st| {
+            crate::seccomp::process_state_json(&st, host_pid, cfg.seccomp_metadata.as_deref())
+        })
+        .unwrap_or_default()
+    });
+    let notify = finalize_process(
         &cfg.seccomp,
         cfg.no_new_privileges,
         cfg.caps.as_ref(),
@@ -255,6 +266,9 @@ fn init(mut cfg: InitConfig) -> Result<Never, InitError> {
         cfg.personality,
         cfg.apparmor.as_deref(),
     )?;
+    if let (Some(fd), Some(sock), Some(msg)) = (notify, cfg.seccomp_listener.take(), listener_msg) {
+        crate::seccomp::send_to_listener(sock.as_fd(), fd.as_fd(), &msg)?;
+    }
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(cfg.umask));
     prepare_fds_for_exec(cfg.preserve_fds);
     reset_signals();
@@ -434,7 +448,8 @@ fn finalize_process(
     groups: &[u32],
     personality: Option<libc::c_ulong>,
     apparmor: Option<&str>,
-) -> Result<(), InitError> {
+) -> Result<Option<OwnedFd>, InitError> {
+    let mut notify = None;
     if let Some(p) = personality {
         // SAFETY: personality(2) takes a plain integer.
         if unsafe { libc::personality(p) } < 0 {
@@ -451,7 +466,7 @@ fn finalize_process(
             .map_err(|e| InitError::AppArmor(profile.to_string(), e))?;
     }
     if let (Some(filter), false) = (seccomp, nnp) {
-        filter.install()?;
+        notify = filter.install()?;
     }
     if let Some(c) = caps {
         c.drop_bounding()?;
@@ -479,10 +494,10 @@ fn finalize_process(
             return Err(SysError::new("prctl", "PR_SET_NO_NEW_PRIVS", nix::Error::last()).into());
         }
         if let Some(filter) = seccomp {
-            filter.install()?;
+            notify = filter.install()?;
         }
     }
-    Ok(())
+    Ok(notify)
 }
 
 /// fds 3..3+preserve pass to the program (close-on-exec cleared); every other fd >= 3 is marked
