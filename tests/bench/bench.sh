@@ -34,18 +34,19 @@ p = sys.argv[1]; c = json.load(open(p))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["true"]
 c["linux"]["cgroupsPath"] = "/brig-bench/c"
+c["ociVersion"] = "1.0.2"  # crun 1.8 refuses newer versions
 json.dump(c, open(p, "w"), indent=2)
 PY
 
 declare -A BIN=([brig]="$BRIG" [runc]="$(command -v runc)" [crun]="$(command -v crun)")
 RUNTIMES=(brig runc crun)
-lifecycle() { echo "$1 --root $W/state-$2 create --bundle $W/bundle L && $1 --root $W/state-$2 start L && $1 --root $W/state-$2 delete --force L"; }
-runcmd() { echo "$1 --root $W/state-$2 run --bundle $W/bundle R >/dev/null"; }
+bench_lifecycle() { echo "$1 --root $W/state-$2 create --bundle $W/bundle L && $1 --root $W/state-$2 start L && $1 --root $W/state-$2 delete --force L"; }
+bench_run() { echo "$1 --root $W/state-$2 run --bundle $W/bundle R >/dev/null"; }
 
 for bench in lifecycle run; do
   args=()
   for r in "${RUNTIMES[@]}"; do
-    args+=(-n "$r" "$($bench "${BIN[$r]}" "$r")")
+    args+=(-n "$r" "$(bench_$bench "${BIN[$r]}" "$r")")
   done
   hyperfine -N -w 3 -r "$RUNS" --export-json "$W/$bench.json" "${args[@]}" >/dev/null 2>&1 || \
     hyperfine -w 3 -r "$RUNS" --export-json "$W/$bench.json" "${args[@]}" >/dev/null
