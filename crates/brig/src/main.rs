@@ -53,6 +53,7 @@ pub enum Command {
     Run(commands::run::Args),
     List(commands::list::Args),
     Spec(commands::spec::Args),
+    Features(commands::features::Args),
 }
 
 /// What every command gets besides its own arguments.
@@ -156,6 +157,7 @@ fn main() -> ExitCode {
         Command::Run(a) => commands::run::run(&ctx, a),
         Command::List(a) => commands::list::run(&ctx, a),
         Command::Spec(a) => commands::spec::run(&ctx, a),
+        Command::Features(a) => commands::features::run(&ctx, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -313,7 +313,7 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
             &bundle.dir,
             &opts,
             in_userns,
-            ns.creates(LinuxNamespaceType::Cgroup),
+            ns.has(LinuxNamespaceType::Cgroup),
         )?,
         hostname: spec.hostname().clone().filter(|h| !h.is_empty()),
         domainname: spec.domainname().clone().filter(|h| !h.is_empty()),
