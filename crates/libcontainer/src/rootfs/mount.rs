@@ -247,65 +247,6 @@ pub fn setattr_recursive(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn mount(typ: &str, src: &str, opts: &[&str]) -> oci_spec::runtime::Mount {
-        let mut m = oci_spec::runtime::Mount::default();
-        m.set_destination("/x".into());
-        m.set_typ(Some(typ.into()));
-        m.set_source(Some(src.into()));
-        m.set_options(Some(opts.iter().map(|s| s.to_string()).collect()));
-        m
-    }
-
-    #[test]
-    fn options_split_into_flags_propagation_and_data() {
-        let p = plan(
-            0,
-            &mount(
-                "tmpfs",
-                "tmpfs",
-                &["nosuid", "strictatime", "mode=755", "size=65536k", "rslave"],
-            ),
-            "/b".as_ref(),
-        )
-        .unwrap();
-        assert!(p
-            .flags
-            .contains(MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME));
-        assert_eq!(p.data, "mode=755,size=65536k");
-        assert_eq!(p.propagation, vec![MsFlags::MS_SLAVE | MsFlags::MS_REC]);
-        assert!(!p.bind);
-    }
-
-    #[test]
-    fn binds_resolve_relative_sources_and_track_cleared_flags() {
-        let p = plan(
-            3,
-            &mount("none", "data", &["rbind", "ro", "rw", "nodev"]),
-            "/bundle".as_ref(),
-        )
-        .unwrap();
-        assert!(p.bind && p.flags.contains(MsFlags::MS_REC | MsFlags::MS_NODEV));
-        assert!(!p.flags.contains(MsFlags::MS_RDONLY) && p.cleared.contains(MsFlags::MS_RDONLY));
-        assert_eq!(p.source.unwrap(), PathBuf::from("/bundle/data"));
-        let p = plan(0, &mount("bind", "/abs", &["rro"]), "/bundle".as_ref()).unwrap();
-        assert!(p.bind && p.rec_set == MOUNT_ATTR_RDONLY);
-    }
-
-    #[test]
-    fn idmap_is_a_clear_error() {
-        let e = plan(2, &mount("bind", "/a", &["idmap"]), "/b".as_ref()).unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("mounts[2].options: `idmap` is not supported"),
-            "{e}"
-        );
-    }
-}
-
 /// Every mount option brig understands (flags, propagation, recursive attributes, extensions),
 /// for `brig features`. Anything else is passed to the filesystem as data.
 pub fn known_options() -> Vec<&'static str> {
@@ -370,4 +311,63 @@ pub fn known_options() -> Vec<&'static str> {
     ];
     v.sort_unstable();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mount(typ: &str, src: &str, opts: &[&str]) -> oci_spec::runtime::Mount {
+        let mut m = oci_spec::runtime::Mount::default();
+        m.set_destination("/x".into());
+        m.set_typ(Some(typ.into()));
+        m.set_source(Some(src.into()));
+        m.set_options(Some(opts.iter().map(|s| s.to_string()).collect()));
+        m
+    }
+
+    #[test]
+    fn options_split_into_flags_propagation_and_data() {
+        let p = plan(
+            0,
+            &mount(
+                "tmpfs",
+                "tmpfs",
+                &["nosuid", "strictatime", "mode=755", "size=65536k", "rslave"],
+            ),
+            "/b".as_ref(),
+        )
+        .unwrap();
+        assert!(p
+            .flags
+            .contains(MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME));
+        assert_eq!(p.data, "mode=755,size=65536k");
+        assert_eq!(p.propagation, vec![MsFlags::MS_SLAVE | MsFlags::MS_REC]);
+        assert!(!p.bind);
+    }
+
+    #[test]
+    fn binds_resolve_relative_sources_and_track_cleared_flags() {
+        let p = plan(
+            3,
+            &mount("none", "data", &["rbind", "ro", "rw", "nodev"]),
+            "/bundle".as_ref(),
+        )
+        .unwrap();
+        assert!(p.bind && p.flags.contains(MsFlags::MS_REC | MsFlags::MS_NODEV));
+        assert!(!p.flags.contains(MsFlags::MS_RDONLY) && p.cleared.contains(MsFlags::MS_RDONLY));
+        assert_eq!(p.source.unwrap(), PathBuf::from("/bundle/data"));
+        let p = plan(0, &mount("bind", "/abs", &["rro"]), "/bundle".as_ref()).unwrap();
+        assert!(p.bind && p.rec_set == MOUNT_ATTR_RDONLY);
+    }
+
+    #[test]
+    fn idmap_is_a_clear_error() {
+        let e = plan(2, &mount("bind", "/a", &["idmap"]), "/b".as_ref()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("mounts[2].options: `idmap` is not supported"),
+            "{e}"
+        );
+    }
 }
