@@ -54,6 +54,7 @@ pub enum Command {
     List(commands::list::Args),
     Spec(commands::spec::Args),
     Features(commands::features::Args),
+    Exec(commands::exec::Args),
 }
 
 /// What every command gets besides its own arguments.
@@ -67,6 +68,16 @@ pub struct Ctx {
 impl Ctx {
     pub fn log(&self, level: tracing::Level, msg: &str) {
         self.logger.write(level, msg);
+    }
+
+    /// Report a failure the way `main` does (stderr, and the log file when there is one), for
+    /// commands that choose their own exit code.
+    pub fn fail(&self, msg: &str) {
+        let msg = msg.replace('\n', " ");
+        if self.logger.to_file() {
+            self.log(tracing::Level::ERROR, &msg);
+        }
+        eprintln!("brig: {msg}");
     }
 }
 
@@ -158,15 +169,12 @@ fn main() -> ExitCode {
         Command::List(a) => commands::list::run(&ctx, a),
         Command::Spec(a) => commands::spec::run(&ctx, a),
         Command::Features(a) => commands::features::run(&ctx, a),
+        Command::Exec(a) => commands::exec::run(&ctx, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(msg) => {
-            let msg = msg.replace('\n', " ");
-            if ctx.logger.to_file() {
-                ctx.log(tracing::Level::ERROR, &msg);
-            }
-            eprintln!("brig: {msg}");
+            ctx.fail(&msg);
             ExitCode::from(1)
         }
     }
