@@ -53,6 +53,11 @@ pub enum Command {
     Run(commands::run::Args),
     List(commands::list::Args),
     Spec(commands::spec::Args),
+    Pause(commands::pause::Args),
+    Resume(commands::resume::Args),
+    Ps(commands::ps::Args),
+    Events(commands::events::Args),
+    Update(commands::update::Args),
 }
 
 /// What every command gets besides its own arguments.
@@ -156,6 +161,11 @@ fn main() -> ExitCode {
         Command::Run(a) => commands::run::run(&ctx, a),
         Command::List(a) => commands::list::run(&ctx, a),
         Command::Spec(a) => commands::spec::run(&ctx, a),
+        Command::Pause(a) => commands::pause::run(&ctx, a),
+        Command::Resume(a) => commands::resume::run(&ctx, a),
+        Command::Ps(a) => commands::ps::run(&ctx, a),
+        Command::Events(a) => commands::events::run(&ctx, a),
+        Command::Update(a) => commands::update::run(&ctx, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

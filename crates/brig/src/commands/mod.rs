@@ -2,12 +2,17 @@
 
 pub mod create;
 pub mod delete;
+pub mod events;
 pub mod kill;
 pub mod list;
+pub mod pause;
+pub mod ps;
+pub mod resume;
 pub mod run;
 pub mod spec;
 pub mod start;
 pub mod state;
+pub mod update;
 
 /// A command's outcome: the exit code, or the one-line error message.
 pub type Outcome = Result<u8, String>;
