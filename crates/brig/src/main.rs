@@ -57,7 +57,7 @@ pub enum Command {
     Resume(commands::resume::Args),
     Ps(commands::ps::Args),
     Events(commands::events::Args),
-    Update(commands::update::Args),
+    Update(Box<commands::update::Args>),
 }
 
 /// What every command gets besides its own arguments.
@@ -165,7 +165,7 @@ fn main() -> ExitCode {
         Command::Resume(a) => commands::resume::run(&ctx, a),
         Command::Ps(a) => commands::ps::run(&ctx, a),
         Command::Events(a) => commands::events::run(&ctx, a),
-        Command::Update(a) => commands::update::run(&ctx, a),
+        Command::Update(a) => commands::update::run(&ctx, *a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
