@@ -212,6 +212,19 @@ fn ps_lists_the_init_and_its_child_like_runc() {
     assert_eq!(ri[7..], ["sh", "-c", "sleep", "100", "&", "wait"]);
     assert_eq!(rc[2], init.to_string());
     assert_eq!(rc[7..], ["sleep", "100"]);
+    // The native table is what the host's `ps -e -f` prints for those rows (retried: STIME and
+    // TIME may tick between the two runs).
+    let mut last = (String::new(), String::new());
+    for _ in 0..5 {
+        last = (
+            env.brig(&["ps", &id]).stdout,
+            env.brig(&["ps", &id, "-e", "-f"]).stdout,
+        );
+        if last.0 == last.1 {
+            break;
+        }
+    }
+    assert_eq!(last.0, last.1, "brig's table vs the host's ps -e -f");
     // Other ps arguments go to the host's ps, filtered to the container's pids (as runc).
     let r = env.brig(&["ps", &id, "-o", "pid,comm"]);
     r.ok();
