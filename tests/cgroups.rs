@@ -563,10 +563,11 @@ fn resources_at_create_land_in_the_host_cgroup_files() {
             "{ctrl}"
         );
     }
-    // A created container can be paused and resumed too (runc allows it).
-    env.brig(&["pause", &id]).ok();
-    assert_eq!(read_cg("freezer", &id, "freezer.state"), "FROZEN");
-    env.brig(&["resume", &id]).ok();
+    // Only a running container can be paused (runc also pauses a created one).
+    env.brig(&["pause", &id])
+        .fails_with("container not running");
+    env.brig(&["resume", &id])
+        .fails_with("container not paused");
     assert_eq!(read_cg("freezer", &id, "freezer.state"), "THAWED");
     env.brig(&["delete", &id]).ok();
     env.assert_gone(&id);

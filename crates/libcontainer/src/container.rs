@@ -1152,11 +1152,13 @@ fn open_with_cgroup(root: &Path, id: &str) -> Result<(State, Status, Cgroup)> {
     Ok((st, s, cg))
 }
 
-/// `brig pause`: freeze every process of a running (or, as runc allows, created) container.
+/// `brig pause`: freeze every process of a running container. runc also pauses a created one;
+/// brig refuses: `status` would still say `created` (the exec FIFO decides first) and `delete`
+/// would wait for a frozen init to die.
 pub fn pause(root: &Path, id: &str) -> Result<()> {
     let (_, s, cg) = open_with_cgroup(root, id)?;
     match s {
-        Status::Running | Status::Created => Ok(cg.freeze()?),
+        Status::Running => Ok(cg.freeze()?),
         _ => Err(ContainerError::NotRunning),
     }
 }
@@ -1164,9 +1166,7 @@ pub fn pause(root: &Path, id: &str) -> Result<()> {
 /// `brig resume`: thaw a paused container.
 pub fn resume(root: &Path, id: &str) -> Result<()> {
     let (_, s, cg) = open_with_cgroup(root, id)?;
-    // A created container that was paused still reports `created`: its exec FIFO decides first.
-    let paused = s == Status::Paused || (s == Status::Created && cg.is_frozen().unwrap_or(false));
-    if !paused {
+    if s != Status::Paused {
         return Err(ContainerError::NotPaused);
     }
     Ok(cg.thaw()?)
