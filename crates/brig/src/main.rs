@@ -58,6 +58,8 @@ pub enum Command {
     Ps(commands::ps::Args),
     Events(commands::events::Args),
     Update(Box<commands::update::Args>),
+    Features(commands::features::Args),
+    Exec(commands::exec::Args),
 }
 
 /// What every command gets besides its own arguments.
@@ -71,6 +73,16 @@ pub struct Ctx {
 impl Ctx {
     pub fn log(&self, level: tracing::Level, msg: &str) {
         self.logger.write(level, msg);
+    }
+
+    /// Report a failure the way `main` does (stderr, and the log file when there is one), for
+    /// commands that choose their own exit code.
+    pub fn fail(&self, msg: &str) {
+        let msg = msg.replace('\n', " ");
+        if self.logger.to_file() {
+            self.log(tracing::Level::ERROR, &msg);
+        }
+        eprintln!("brig: {msg}");
     }
 }
 
@@ -166,15 +178,13 @@ fn main() -> ExitCode {
         Command::Ps(a) => commands::ps::run(&ctx, a),
         Command::Events(a) => commands::events::run(&ctx, a),
         Command::Update(a) => commands::update::run(&ctx, *a),
+        Command::Features(a) => commands::features::run(&ctx, a),
+        Command::Exec(a) => commands::exec::run(&ctx, a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(msg) => {
-            let msg = msg.replace('\n', " ");
-            if ctx.logger.to_file() {
-                ctx.log(tracing::Level::ERROR, &msg);
-            }
-            eprintln!("brig: {msg}");
+            ctx.fail(&msg);
             ExitCode::from(1)
         }
     }

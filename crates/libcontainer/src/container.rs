@@ -52,6 +52,9 @@ pub enum ContainerError {
     NotRunning,
     #[error("container not paused")]
     NotPaused,
+    /// `exec` could not start its program; `code` is the exit status runc gives (127, 126, 1).
+    #[error("{what}")]
+    Exec { code: i32, what: String },
     #[error("cannot {action} container in state `{status}`")]
     WrongState {
         action: &'static str,
@@ -315,7 +318,7 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
             &bundle.dir,
             &opts,
             in_userns,
-            ns.creates(LinuxNamespaceType::Cgroup),
+            ns.has(LinuxNamespaceType::Cgroup),
         )?,
         hostname: spec.hostname().clone().filter(|h| !h.is_empty()),
         domainname: spec.domainname().clone().filter(|h| !h.is_empty()),
@@ -528,7 +531,7 @@ fn died_early(child: i32, init: i32) -> String {
     }
 }
 
-fn above(fd: OwnedFd, min: i32) -> Result<OwnedFd> {
+pub(crate) fn above(fd: OwnedFd, min: i32) -> Result<OwnedFd> {
     if fd.as_raw_fd() >= min {
         return Ok(fd);
     }
@@ -546,7 +549,7 @@ fn listen_fds() -> Option<i32> {
     (n > 0 && pid_ok).then_some(n)
 }
 
-fn cstrings(field: &str, v: &[String]) -> Result<Vec<CString>> {
+pub(crate) fn cstrings(field: &str, v: &[String]) -> Result<Vec<CString>> {
     v.iter()
         .map(|s| {
             CString::new(s.as_bytes())
@@ -620,7 +623,7 @@ fn check_sysctls(linux: &oci_spec::runtime::Linux, ns: &crate::namespaces::Plan)
     Ok(())
 }
 
-fn rlimits(list: &[oci_spec::runtime::PosixRlimit]) -> Result<Vec<Rlimit>> {
+pub(crate) fn rlimits(list: &[oci_spec::runtime::PosixRlimit]) -> Result<Vec<Rlimit>> {
     use oci_spec::runtime::PosixRlimitType as T;
     list.iter()
         .map(|r| {
@@ -796,13 +799,13 @@ pub fn state(root: &Path, id: &str) -> Result<(State, Status)> {
     Ok((st, status))
 }
 
-fn cgroup_of(st: &State) -> Option<Cgroup> {
+pub(crate) fn cgroup_of(st: &State) -> Option<Cgroup> {
     st.cgroup
         .clone()
         .and_then(|v| serde_json::from_value(v).ok())
 }
 
-fn load_spec(dir: &StateDir) -> Option<Spec> {
+pub(crate) fn load_spec(dir: &StateDir) -> Option<Spec> {
     let bytes = std::fs::read(dir.path.join(state::CONFIG_COPY)).ok()?;
     serde_json::from_slice(&bytes).ok()
 }

@@ -8,6 +8,7 @@ pub mod capabilities;
 pub mod cgroups;
 pub mod container;
 pub mod error;
+pub mod exec;
 pub mod hooks;
 pub mod logging;
 pub mod namespaces;

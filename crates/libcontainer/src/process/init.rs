@@ -101,7 +101,7 @@ pub enum InitError {
 }
 
 impl InitError {
-    fn errno(&self) -> i32 {
+    pub(crate) fn errno(&self) -> i32 {
         match self {
             InitError::Sys(e) => e.errno as i32,
             InitError::NotFound(_) => libc::ENOENT,
@@ -326,7 +326,7 @@ fn become_root() -> Result<(), SysError> {
         .ctx("setresuid", "0")
 }
 
-fn enter_cwd(cwd: &Path) -> Result<(), InitError> {
+pub(crate) fn enter_cwd(cwd: &Path) -> Result<(), InitError> {
     let err = |source| InitError::Cwd {
         path: cwd.to_path_buf(),
         source,
@@ -351,7 +351,7 @@ fn enter_cwd(cwd: &Path) -> Result<(), InitError> {
 }
 
 /// Add HOME from the container's /etc/passwd (or `/`) when the spec's env has none, as runc does.
-fn with_home(mut env: Vec<CString>, uid: u32) -> Vec<CString> {
+pub(crate) fn with_home(mut env: Vec<CString>, uid: u32) -> Vec<CString> {
     if env.iter().any(|e| e.as_bytes().starts_with(b"HOME=")) {
         return env;
     }
@@ -374,7 +374,7 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 /// Resolve the program like execvp would, inside the container, before `Ready`: a missing
 /// program fails `create`, not `start`.
-fn find_program(arg0: &CString, env: &[CString]) -> Result<CString, InitError> {
+pub(crate) fn find_program(arg0: &CString, env: &[CString]) -> Result<CString, InitError> {
     use std::os::unix::fs::PermissionsExt;
     let name = arg0.to_string_lossy().into_owned();
     let check = |p: &Path| -> Option<Result<(), InitError>> {
@@ -439,7 +439,7 @@ fn wait_for_start(fifo: BorrowedFd) -> Result<(), SysError> {
 /// CAP_SYS_ADMIN (no noNewPrivileges), bounding set while still root, uid switch keeping caps,
 /// the final sets, no_new_privs, then seccomp as the very last step.
 #[allow(clippy::too_many_arguments)]
-fn finalize_process(
+pub(crate) fn finalize_process(
     seccomp: &Option<crate::seccomp::CompiledFilter>,
     nnp: bool,
     caps: Option<&CapPlan>,
@@ -502,7 +502,7 @@ fn finalize_process(
 
 /// fds 3..3+preserve pass to the program (close-on-exec cleared); every other fd >= 3 is marked
 /// close-on-exec so nothing of brig's or the caller's leaks in.
-fn prepare_fds_for_exec(preserve: i32) {
+pub(crate) fn prepare_fds_for_exec(preserve: i32) {
     let first_closed = 3 + preserve.max(0) as u32;
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only sets flags on fds in the range.
     let rc = unsafe {
@@ -533,7 +533,7 @@ fn prepare_fds_for_exec(preserve: i32) {
 }
 
 /// Rust ignores SIGPIPE and brig may block signals: give the program the defaults.
-fn reset_signals() {
+pub(crate) fn reset_signals() {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
     let dfl = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
     for sig in Signal::iterator() {

@@ -61,6 +61,7 @@ pub struct RootfsConfig {
     pub no_pivot: bool,
     /// Inside a new user namespace: mknod is not allowed, devices are bind-mounted.
     pub in_userns: bool,
+    /// The container has its own cgroup namespace (new or joined): mount real cgroup filesystems.
     pub new_cgroupns: bool,
 }
 

@@ -247,6 +247,72 @@ pub fn setattr_recursive(
     }
 }
 
+/// Every mount option brig understands (flags, propagation, recursive attributes, extensions),
+/// for `brig features`. Anything else is passed to the filesystem as data.
+pub fn known_options() -> Vec<&'static str> {
+    let mut v = vec![
+        "ro",
+        "rw",
+        "nosuid",
+        "suid",
+        "nodev",
+        "dev",
+        "noexec",
+        "exec",
+        "sync",
+        "async",
+        "dirsync",
+        "remount",
+        "mand",
+        "nomand",
+        "atime",
+        "noatime",
+        "diratime",
+        "nodiratime",
+        "relatime",
+        "norelatime",
+        "strictatime",
+        "nostrictatime",
+        "lazytime",
+        "nolazytime",
+        "iversion",
+        "noiversion",
+        "silent",
+        "loud",
+        "nosymfollow",
+        "symfollow",
+        "private",
+        "rprivate",
+        "shared",
+        "rshared",
+        "slave",
+        "rslave",
+        "unbindable",
+        "runbindable",
+        "rro",
+        "rrw",
+        "rnosuid",
+        "rsuid",
+        "rnodev",
+        "rdev",
+        "rnoexec",
+        "rexec",
+        "rnodiratime",
+        "rdiratime",
+        "rnoatime",
+        "rstrictatime",
+        "rrelatime",
+        "rnosymfollow",
+        "rsymfollow",
+        "bind",
+        "rbind",
+        "tmpcopyup",
+        "defaults",
+    ];
+    v.sort_unstable();
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
