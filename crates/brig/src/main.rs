@@ -53,6 +53,11 @@ pub enum Command {
     Run(commands::run::Args),
     List(commands::list::Args),
     Spec(commands::spec::Args),
+    Pause(commands::pause::Args),
+    Resume(commands::resume::Args),
+    Ps(commands::ps::Args),
+    Events(commands::events::Args),
+    Update(Box<commands::update::Args>),
     Features(commands::features::Args),
     Exec(commands::exec::Args),
 }
@@ -168,6 +173,11 @@ fn main() -> ExitCode {
         Command::Run(a) => commands::run::run(&ctx, a),
         Command::List(a) => commands::list::run(&ctx, a),
         Command::Spec(a) => commands::spec::run(&ctx, a),
+        Command::Pause(a) => commands::pause::run(&ctx, a),
+        Command::Resume(a) => commands::resume::run(&ctx, a),
+        Command::Ps(a) => commands::ps::run(&ctx, a),
+        Command::Events(a) => commands::events::run(&ctx, a),
+        Command::Update(a) => commands::update::run(&ctx, *a),
         Command::Features(a) => commands::features::run(&ctx, a),
         Command::Exec(a) => commands::exec::run(&ctx, a),
     };

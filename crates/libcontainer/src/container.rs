@@ -50,6 +50,8 @@ pub enum ContainerError {
     Sync(#[from] SyncError),
     #[error("container not running")]
     NotRunning,
+    #[error("container not paused")]
+    NotPaused,
     /// `exec` could not start its program; `code` is the exit status runc gives (127, 126, 1).
     #[error("{what}")]
     Exec { code: i32, what: String },
@@ -1137,4 +1139,473 @@ fn write_all(fd: std::os::fd::BorrowedFd, mut data: &[u8]) -> nix::Result<()> {
 /// Annotations and other helpers for callers.
 pub fn annotations(st: &State) -> &HashMap<String, String> {
     &st.annotations
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cgroup-driven commands: pause, resume, ps, events, update, with runc's semantics and JSON.
+
+/// State, status and cgroup of a container, for the commands that act through its cgroup. The
+/// state dir's lock is released on return, so a long `events` never blocks a `delete`.
+fn open_with_cgroup(root: &Path, id: &str) -> Result<(State, Status, Cgroup)> {
+    let dir = StateDir::open(root, id)?;
+    let st = dir.load()?;
+    let s = status(&dir.path, &st);
+    let cg = cgroup_of(&st)
+        .ok_or_else(|| config(format!("container `{id}` has no cgroup in its state")))?;
+    Ok((st, s, cg))
+}
+
+/// `brig pause`: freeze every process of a running container. runc also pauses a created one;
+/// brig refuses: `status` would still say `created` (the exec FIFO decides first) and `delete`
+/// would wait for a frozen init to die.
+pub fn pause(root: &Path, id: &str) -> Result<()> {
+    let (_, s, cg) = open_with_cgroup(root, id)?;
+    match s {
+        Status::Running => Ok(cg.freeze()?),
+        _ => Err(ContainerError::NotRunning),
+    }
+}
+
+/// `brig resume`: thaw a paused container.
+pub fn resume(root: &Path, id: &str) -> Result<()> {
+    let (_, s, cg) = open_with_cgroup(root, id)?;
+    if s != Status::Paused {
+        return Err(ContainerError::NotPaused);
+    }
+    Ok(cg.thaw()?)
+}
+
+/// `brig update`: apply `resources` to the cgroup of a container that is not stopped. Device rules
+/// are left alone, as runc's update does (it sets `SkipDevices`).
+pub fn update(root: &Path, id: &str, resources: &oci_spec::runtime::LinuxResources) -> Result<()> {
+    let (_, s, cg) = open_with_cgroup(root, id)?;
+    if s == Status::Stopped {
+        return Err(ContainerError::NotRunning);
+    }
+    let mut res = resources.clone();
+    res.set_devices(None);
+    Ok(cg.update(&res)?)
+}
+
+/// `brig ps`: host pids of every process in the container's cgroup (none once the cgroup is gone).
+pub fn ps_pids(root: &Path, id: &str) -> Result<Vec<i32>> {
+    let (_, _, cg) = open_with_cgroup(root, id)?;
+    if cg.dirs().iter().all(|d| !d.exists()) {
+        return Ok(Vec::new());
+    }
+    Ok(cg.pids()?)
+}
+
+/// One row of `brig ps --format table`, in the columns of `ps -ef`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PsRow {
+    /// Effective user name (the uid when the host's /etc/passwd has no name for it).
+    pub user: String,
+    pub pid: i32,
+    pub ppid: i32,
+    /// CPU use over the process's lifetime, in percent (capped at 99 like procps).
+    pub cpu: u64,
+    /// Start: `HH:MM` today, `MonDD` this year, else the year (local time).
+    pub stime: String,
+    /// `pts/N`, `ttyN`, `ttySN`, or `?` for none.
+    pub tty: String,
+    /// CPU time, `[D-]HH:MM:SS`.
+    pub time: String,
+    /// The command line, or `[comm]` when it is empty (kernel threads, zombies).
+    pub cmd: String,
+}
+
+/// `ps -ef` rows for `pids`, read from /proc and sorted by pid. Processes that exit meanwhile are
+/// left out, as `ps` would.
+pub fn ps_rows(pids: &[i32]) -> Vec<PsRow> {
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .filter(|&t| t > 0)
+        .unwrap_or(100) as u64;
+    let btime = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("btime ").map(|v| v.trim().parse::<u64>()))
+        })
+        .and_then(|r| r.ok())
+        .unwrap_or(0);
+    let uptime = std::fs::read_to_string("/proc/uptime")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .unwrap_or(0.0);
+    let users = passwd_names();
+    let mut rows: Vec<PsRow> = pids
+        .iter()
+        .filter_map(|&pid| ps_row(pid, hz, btime, uptime, &users))
+        .collect();
+    rows.sort_by_key(|r| r.pid);
+    rows
+}
+
+fn ps_row(
+    pid: i32,
+    hz: u64,
+    btime: u64,
+    uptime: f64,
+    users: &HashMap<u32, String>,
+) -> Option<PsRow> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let comm = &stat[open + 1..close];
+    // Fields from the 3rd (state) on: ppid is [1], tty_nr [4], utime [11], stime [12], starttime [19].
+    let f: Vec<&str> = stat.get(close + 2..)?.split(' ').collect();
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let ppid = f.get(1)?.parse().ok()?;
+    let ticks = num(11) + num(12);
+    let start_ticks = num(19);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u32>().ok());
+    let user = match euid {
+        Some(u) => users
+            .get(&u)
+            .filter(|n| n.len() <= 8)
+            .cloned()
+            .unwrap_or_else(|| u.to_string()),
+        None => "?".to_string(),
+    };
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let args: Vec<String> = cmdline
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let cmd = if args.is_empty() {
+        format!("[{comm}]")
+    } else {
+        args.join(" ")
+    };
+    let age = uptime - start_ticks as f64 / hz as f64;
+    let cpu = if age > 0.0 {
+        ((ticks as f64 / hz as f64) * 100.0 / age) as u64
+    } else {
+        0
+    };
+    let secs = ticks / hz;
+    let time = if secs >= 86400 {
+        format!(
+            "{}-{:02}:{:02}:{:02}",
+            secs / 86400,
+            secs / 3600 % 24,
+            secs / 60 % 60,
+            secs % 60
+        )
+    } else {
+        format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+    };
+    Some(PsRow {
+        user,
+        pid,
+        ppid,
+        cpu: cpu.min(99),
+        stime: start_time_text(btime + start_ticks / hz),
+        tty: tty_name(num(4)),
+        time,
+        cmd,
+    })
+}
+
+/// uid to user name from the host's /etc/passwd (as the host's `ps` shows them).
+fn passwd_names() -> HashMap<u32, String> {
+    std::fs::read_to_string("/etc/passwd")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            let uid = f.nth(1)?.parse().ok()?;
+            Some((uid, name.to_string()))
+        })
+        .collect()
+}
+
+/// The terminal of a `tty_nr` from /proc/PID/stat, named as `ps` does for the common devices.
+fn tty_name(nr: u64) -> String {
+    let major = (nr >> 8) & 0xfff;
+    let minor = (nr & 0xff) | ((nr >> 12) & 0xfff00);
+    match major {
+        0 => "?".to_string(),
+        136..=143 => format!("pts/{}", (major - 136) * 256 + minor),
+        4 if minor < 64 => format!("tty{minor}"),
+        4 => format!("ttyS{}", minor - 64),
+        _ => format!("{major},{minor}"),
+    }
+}
+
+/// `ps`'s STIME: `HH:MM` if started in the last 24 hours, `MonDD` this year, else the year.
+fn start_time_text(start: u64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (Some(t), Some(n)) = (local_time(start), local_time(now)) else {
+        return "?".to_string();
+    };
+    if now.saturating_sub(start) < 86400 {
+        format!("{:02}:{:02}", t.tm_hour, t.tm_min)
+    } else if t.tm_year == n.tm_year {
+        let month = MONTHS.get(t.tm_mon as usize).copied().unwrap_or("???");
+        format!("{month}{:02}", t.tm_mday)
+    } else {
+        format!("{}", t.tm_year + 1900)
+    }
+}
+
+fn local_time(secs: u64) -> Option<libc::tm> {
+    let t = libc::time_t::try_from(secs).ok()?;
+    // SAFETY: an all-zero `tm` is a valid value (integers and a null tm_zone pointer).
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: localtime_r reads `t` and writes only into `tm`, both valid for the call; it is the
+    // reentrant variant, so no static buffer is shared.
+    let r = unsafe { libc::localtime_r(&t, &mut tm) };
+    (!r.is_null()).then_some(tm)
+}
+
+/// `brig ps ID PS-ARGS...` as runc does it: run the host's `ps PS-ARGS` and keep its header and the
+/// rows whose PID column is one of `pids`.
+pub fn ps_exec(args: &[String], pids: &[i32]) -> Result<String> {
+    let out = std::process::Command::new("ps")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| config(format!("run `ps`: {e}")))?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(config(format!(
+            "`ps {}` failed ({}): {}",
+            args.join(" "),
+            out.status,
+            err.trim()
+        )));
+    }
+    ps_filter(&text, pids)
+}
+
+/// The header of `ps` output and the rows whose PID column is in `pids`.
+fn ps_filter(output: &str, pids: &[i32]) -> Result<String> {
+    let mut lines = output.lines();
+    let header = lines.next().unwrap_or("");
+    let col = header
+        .split_whitespace()
+        .position(|h| h == "PID")
+        .ok_or_else(|| config("couldn't find PID field in ps output"))?;
+    let mut out = format!("{header}\n");
+    for line in lines.filter(|l| !l.is_empty()) {
+        let pid = line
+            .split_whitespace()
+            .nth(col)
+            .and_then(|p| p.parse::<i32>().ok());
+        if pid.is_some_and(|p| pids.contains(&p)) {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// One line of `brig events`, as runc prints it: `{"type":"stats"|"oom","id":ID[,"data":{...}]}`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<EventStats>,
+}
+
+/// The `data` of a stats event: runc's `types.Stats`, keys in runc's order. brig has no Intel RDT
+/// and no network stats, so those two keys are always `{}` and `null`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventStats {
+    #[serde(flatten)]
+    pub stats: crate::cgroups::Stats,
+    pub intel_rdt: serde_json::Value,
+    pub network_interfaces: Option<Vec<serde_json::Value>>,
+}
+
+fn stats_event(id: &str, cg: &Cgroup) -> Result<Event> {
+    Ok(Event {
+        kind: "stats",
+        id: id.to_string(),
+        data: Some(EventStats {
+            stats: cg.stats()?,
+            intel_rdt: serde_json::json!({}),
+            network_interfaces: None,
+        }),
+    })
+}
+
+/// `brig events`: with `stats_only`, one stats event. Otherwise a stats event every `interval`
+/// (the first after one interval, as runc's ticker) and an oom event whenever the memory cgroup
+/// reports one, until the container's init exits. Unlike runc, which keeps printing stats until
+/// the cgroup is removed, this returns when the container stops.
+pub fn events(
+    root: &Path,
+    id: &str,
+    interval: std::time::Duration,
+    stats_only: bool,
+    emit: &mut dyn FnMut(&Event),
+    log: &dyn Fn(tracing::Level, &str),
+) -> Result<()> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::time::{Duration, Instant};
+    let (st, s, cg) = open_with_cgroup(root, id)?;
+    if s == Status::Stopped {
+        return Err(ContainerError::NotRunning);
+    }
+    if stats_only {
+        emit(&stats_event(id, &cg)?);
+        return Ok(());
+    }
+    let oom_fd = match cg.oom_notifier() {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            log(tracing::Level::WARN, &format!("no oom events: {e}"));
+            None
+        }
+    };
+    let v1_memory = cg.v1_path("memory").is_some();
+    let mut ooms = cg.oom_count().unwrap_or(0);
+    // Whether an OOM happened since the last call: v1's eventfd counts events (it also fires when the
+    // cgroup is removed, hence the count check too); v2's inotify wakes on any memory.events change.
+    let mut oom_fired = |drain: bool| -> bool {
+        let mut woke = false;
+        if let Some(fd) = oom_fd.as_ref().filter(|_| drain) {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = nix::unistd::read(fd, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                woke = true;
+            }
+        }
+        let now = cg.oom_count().unwrap_or(ooms);
+        let more = now > ooms;
+        ooms = ooms.max(now);
+        more || (woke && v1_memory && cg.v1_path("memory").is_some_and(Path::exists))
+    };
+    let init_fd = pidfd_of(&st);
+    let mut next = Instant::now() + interval;
+    loop {
+        let left = next.saturating_duration_since(Instant::now());
+        // Without a pidfd (old kernel), look at the init at least once a second.
+        let wait = if init_fd.is_some() {
+            left
+        } else {
+            left.min(Duration::from_secs(1))
+        };
+        let timeout = PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX);
+        let mut fds: Vec<PollFd> = oom_fd
+            .iter()
+            .chain(init_fd.iter())
+            .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+            .collect();
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(nix::Error::EINTR) => {}
+            Err(e) => return Err(SysError::new("poll", format!("events of {id}"), e).into()),
+        }
+        let oom_ready = oom_fd.is_some()
+            && fds
+                .first()
+                .and_then(|f| f.revents())
+                .is_some_and(|r| r.contains(PollFlags::POLLIN));
+        drop(fds);
+        if oom_ready && oom_fired(true) {
+            emit(&Event {
+                kind: "oom",
+                id: id.to_string(),
+                data: None,
+            });
+        }
+        if !state::init_alive(&st) {
+            // The OOM that killed the init may be reported together with its exit.
+            if oom_fired(true) {
+                emit(&Event {
+                    kind: "oom",
+                    id: id.to_string(),
+                    data: None,
+                });
+            }
+            return Ok(());
+        }
+        if Instant::now() >= next {
+            match stats_event(id, &cg) {
+                Ok(e) => emit(&e),
+                Err(e) => log(tracing::Level::ERROR, &format!("stats: {e}")),
+            }
+            next += interval;
+            if next < Instant::now() {
+                next = Instant::now() + interval;
+            }
+        }
+    }
+}
+
+/// A pidfd of the container's init (readable once it exits), or None if the kernel has no
+/// pidfd_open or the init is already gone.
+fn pidfd_of(st: &State) -> Option<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1; no memory is passed.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, st.pid, 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: `fd` was just returned by pidfd_open and is owned by nothing else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    // The pid may have been reused between the state check and the open: make sure it is our init.
+    state::init_alive(st).then_some(fd)
+}
+
+#[cfg(test)]
+mod cgroup_command_tests {
+    use super::*;
+
+    #[test]
+    fn ps_filter_keeps_header_and_our_pids() {
+        let out = "  PID COMMAND\n    1 init\n   42 sleep\n  420 sh\n";
+        assert_eq!(
+            ps_filter(out, &[42, 7]).unwrap(),
+            "  PID COMMAND\n   42 sleep\n"
+        );
+        let e = ps_filter("USER COMMAND\nroot x\n", &[1]).unwrap_err();
+        assert_eq!(e.to_string(), "couldn't find PID field in ps output");
+    }
+
+    #[test]
+    fn tty_names() {
+        assert_eq!(tty_name(0), "?");
+        assert_eq!(tty_name((136 << 8) | 3), "pts/3");
+        assert_eq!(tty_name((4 << 8) | 1), "tty1");
+        assert_eq!(tty_name((4 << 8) | 65), "ttyS1");
+    }
+
+    #[test]
+    fn own_process_row() {
+        let me = std::process::id() as i32;
+        let rows = ps_rows(&[me, i32::MAX]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].pid, me);
+        assert_eq!(rows[0].ppid, nix::unistd::getppid().as_raw());
+        assert!(rows[0].stime.contains(':'), "{}", rows[0].stime);
+        assert_eq!(rows[0].time.len(), 8);
+    }
 }
