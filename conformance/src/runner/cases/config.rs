@@ -1,0 +1,215 @@
+//! Config cases for `process`, `root`, `hostname` and `mounts` (config.md): one small
+//! variation of the base config each, checked from inside by the checker.
+
+use super::{arr, checker, set, Def};
+use crate::harness::Case;
+use serde_json::{json, Value};
+
+const ALL_CAPS: [&str; 41] = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+fn caps(c: &mut Case, sets: [&[&str]; 5]) {
+    let names = ["bounding", "effective", "inheritable", "permitted", "ambient"];
+    let mut o = serde_json::Map::new();
+    for (n, s) in names.iter().zip(sets) {
+        o.insert(n.to_string(), json!(s));
+    }
+    c.cfg["process"]["capabilities"] = Value::Object(o);
+}
+
+/// A directory to bind-mount, holding a marker the checker expects at `dest`.
+pub fn bind_dir(c: &mut Case, name: &str, dest: &str) -> String {
+    let d = c.dir.join(name);
+    let _ = std::fs::create_dir_all(&d);
+    let marker = format!("bind source {name} of {}\n", c.id);
+    let _ = std::fs::write(d.join(".conformance-marker"), &marker);
+    set(&mut c.expect, &format!("bind_markers/{dest}"), json!(marker));
+    d.display().to_string()
+}
+
+fn bind_file(c: &mut Case, name: &str, dest: &str) -> String {
+    let f = c.dir.join(name);
+    let marker = format!("bind file {name} of {}\n", c.id);
+    let _ = std::fs::write(&f, &marker);
+    set(&mut c.expect, &format!("bind_markers/{dest}"), json!(marker));
+    f.display().to_string()
+}
+
+fn mount(c: &mut Case, m: Value) {
+    arr(&mut c.cfg, "mounts").push(m);
+}
+
+fn rlimit(c: &mut Case, limits: &[(&str, u64, u64)]) {
+    let v: Vec<Value> = limits.iter().map(|(t, s, h)| json!({"type": t, "soft": s, "hard": h})).collect();
+    c.cfg["process"]["rlimits"] = json!(v);
+}
+
+pub fn cases() -> Vec<Def> {
+    let mut v = vec![
+        // Everything the checker knows, on the base config (runc's `spec` defaults).
+        checker("default", &[], |_| {}),
+        checker("process-args", &["process"], |c| c.cfg["process"]["args"] = json!(["/conformance/checker", "with space", "--flag=1", "", "ünïcode"])),
+        checker("process-cwd", &["process"], |c| c.cfg["process"]["cwd"] = json!("/tmp")),
+        checker("process-cwd-missing", &["process"], |c| c.cfg["process"]["cwd"] = json!("/created/by/runtime")),
+        checker("process-env", &["process"], |c| {
+            c.cfg["process"]["env"] = json!(["PATH=/bin", "EMPTY=", "WITH_EQUALS=a=b=c", "SPACES=one two  three", "UNICODE=héllo"])
+        }),
+        checker("process-no-new-privileges-false", &["process"], |c| c.cfg["process"]["noNewPrivileges"] = json!(false)),
+        checker("process-oom-score-adj", &["process"], |c| c.cfg["process"]["oomScoreAdj"] = json!(500)),
+        checker("process-oom-score-adj-negative", &["process"], |c| c.cfg["process"]["oomScoreAdj"] = json!(-250)),
+        checker("user-uid-gid", &["user", "process"], |c| c.cfg["process"]["user"] = json!({"uid": 1000, "gid": 1001})),
+        checker("user-additional-gids", &["user"], |c| c.cfg["process"]["user"] = json!({"uid": 0, "gid": 0, "additionalGids": [10, 20, 30]})),
+        checker("user-nonroot-additional-gids", &["user"], |c| c.cfg["process"]["user"] = json!({"uid": 1000, "gid": 1000, "additionalGids": [5, 2000]})),
+        checker("user-umask-077", &["user"], |c| c.cfg["process"]["user"]["umask"] = json!(0o077)),
+        checker("user-umask-000", &["user"], |c| c.cfg["process"]["user"]["umask"] = json!(0)),
+        checker("caps-default", &["caps"], |_| {}),
+        checker("caps-none", &["caps"], |c| caps(c, [&[], &[], &[], &[], &[]])),
+        checker("caps-all", &["caps"], |c| caps(c, [&ALL_CAPS, &ALL_CAPS, &ALL_CAPS, &ALL_CAPS, &ALL_CAPS])),
+        checker("caps-bounding-only", &["caps"], |c| caps(c, [&["CAP_CHOWN", "CAP_KILL", "CAP_SETUID"], &[], &[], &[], &[]])),
+        checker("caps-effective-subset", &["caps"], |c| {
+            caps(c, [&["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"], &["CAP_KILL"], &[], &["CAP_CHOWN", "CAP_KILL"], &[]])
+        }),
+        checker("caps-inheritable", &["caps"], |c| {
+            caps(c, [&["CAP_CHOWN", "CAP_SYS_NICE"], &["CAP_CHOWN"], &["CAP_SYS_NICE", "CAP_CHOWN"], &["CAP_CHOWN", "CAP_SYS_NICE"], &[]])
+        }),
+        checker("caps-nonroot-ambient", &["caps", "user"], |c| {
+            c.cfg["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+            let s: &[&str] = &["CAP_NET_BIND_SERVICE", "CAP_KILL"];
+            caps(c, [s, s, s, s, s]);
+        }),
+        checker("caps-nonroot-no-ambient", &["caps", "user"], |c| {
+            c.cfg["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+            let s: &[&str] = &["CAP_NET_BIND_SERVICE", "CAP_KILL"];
+            caps(c, [s, s, s, s, &[]]);
+        }),
+        checker("rlimit-nofile", &["rlimits"], |c| rlimit(c, &[("RLIMIT_NOFILE", 512, 2048)])),
+        checker("rlimit-core", &["rlimits"], |c| rlimit(c, &[("RLIMIT_CORE", 0, u64::MAX)])),
+        checker("rlimit-nproc", &["rlimits"], |c| rlimit(c, &[("RLIMIT_NPROC", 4096, 8192)])),
+        checker("rlimit-stack", &["rlimits"], |c| rlimit(c, &[("RLIMIT_STACK", 8 << 20, 16 << 20)])),
+        checker("rlimit-many", &["rlimits"], |c| {
+            rlimit(
+                c,
+                &[
+                    ("RLIMIT_CPU", 3600, 7200),
+                    ("RLIMIT_FSIZE", 1 << 30, 2 << 30),
+                    ("RLIMIT_DATA", 1 << 31, 1 << 32),
+                    ("RLIMIT_AS", 1 << 34, u64::MAX),
+                    ("RLIMIT_RSS", 1 << 30, 1 << 30),
+                    ("RLIMIT_MEMLOCK", 65536, 131072),
+                    ("RLIMIT_LOCKS", 100, 200),
+                    ("RLIMIT_SIGPENDING", 1000, 2000),
+                    ("RLIMIT_MSGQUEUE", 819200, 819200),
+                    ("RLIMIT_NICE", 0, 10),
+                    ("RLIMIT_RTPRIO", 0, 5),
+                    ("RLIMIT_RTTIME", 1000000, u64::MAX),
+                    ("RLIMIT_NOFILE", 256, 256),
+                ],
+            )
+        }),
+        checker("root-readonly", &["root"], |c| c.cfg["root"]["readonly"] = json!(true)),
+        checker("root-writable", &["root"], |c| c.cfg["root"]["readonly"] = json!(false)),
+        checker("hostname", &["hostname"], |c| c.cfg["hostname"] = json!("conformance-host-name")),
+        checker("domainname", &["hostname"], |c| {
+            c.cfg["hostname"] = json!("box");
+            c.cfg["domainname"] = json!("conformance.example");
+        }),
+        checker("mounts-default", &["mounts"], |_| {}),
+        checker("mount-tmpfs-options", &["mounts"], |c| {
+            mount(c, json!({"destination": "/mnt/a", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "noexec", "mode=1777", "size=1m"]}))
+        }),
+        checker("mount-tmpfs-ro", &["mounts"], |c| mount(c, json!({"destination": "/mnt/ro", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "mode=755"]}))),
+        checker("mount-tmpfs-noatime", &["mounts"], |c| mount(c, json!({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs", "options": ["noatime", "nodiratime"]}))),
+        checker("mount-tmpfs-strictatime", &["mounts"], |c| mount(c, json!({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs", "options": ["strictatime"]}))),
+        checker("mount-tmpfs-relatime", &["mounts"], |c| mount(c, json!({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs", "options": ["relatime", "rw"]}))),
+        checker("mount-tmpfs-uid-gid", &["mounts"], |c| {
+            mount(c, json!({"destination": "/mnt/owned", "type": "tmpfs", "source": "tmpfs", "options": ["uid=1000", "gid=1000", "mode=700", "nr_inodes=1000"]}))
+        }),
+        checker("mount-tmpfs-sync", &["mounts"], |c| mount(c, json!({"destination": "/mnt/sync", "type": "tmpfs", "source": "tmpfs", "options": ["sync", "dirsync"]}))),
+        checker("mount-nested", &["mounts"], |c| {
+            mount(c, json!({"destination": "/mnt/outer", "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]}));
+            mount(c, json!({"destination": "/mnt/outer/inner", "type": "tmpfs", "source": "tmpfs", "options": ["ro", "mode=700"]}));
+        }),
+        checker("mount-bind-dir", &["mounts"], |c| {
+            let s = bind_dir(c, "src", "/mnt/bind");
+            mount(c, json!({"destination": "/mnt/bind", "type": "none", "source": s, "options": ["bind"]}));
+        }),
+        checker("mount-bind-ro", &["mounts"], |c| {
+            let s = bind_dir(c, "src", "/mnt/bind-ro");
+            mount(c, json!({"destination": "/mnt/bind-ro", "type": "none", "source": s, "options": ["bind", "ro"]}));
+        }),
+        checker("mount-rbind-nosuid-nodev-noexec", &["mounts"], |c| {
+            let s = bind_dir(c, "src", "/mnt/rbind");
+            mount(c, json!({"destination": "/mnt/rbind", "type": "none", "source": s, "options": ["rbind", "nosuid", "nodev", "noexec"]}));
+        }),
+        checker("mount-bind-type-bind", &["mounts"], |c| {
+            let s = bind_dir(c, "src", "/mnt/typed");
+            mount(c, json!({"destination": "/mnt/typed", "type": "bind", "source": s, "options": ["rbind", "rw"]}));
+        }),
+        checker("mount-bind-file", &["mounts"], |c| {
+            let s = bind_file(c, "file-src", "/etc/bound-file");
+            mount(c, json!({"destination": "/etc/bound-file", "type": "none", "source": s, "options": ["bind", "ro"]}));
+        }),
+        checker("mount-bind-shared", &["mounts"], |c| {
+            let s = bind_dir(c, "src", "/mnt/shared");
+            mount(c, json!({"destination": "/mnt/shared", "type": "none", "source": s, "options": ["rbind", "rshared"]}));
+        }),
+        checker("mount-bind-private", &["mounts"], |c| {
+            let s = bind_dir(c, "src", "/mnt/private");
+            mount(c, json!({"destination": "/mnt/private", "type": "none", "source": s, "options": ["rbind", "rprivate"]}));
+        }),
+        checker("mount-bind-unbindable", &["mounts"], |c| {
+            let s = bind_dir(c, "src", "/mnt/unbindable");
+            mount(c, json!({"destination": "/mnt/unbindable", "type": "none", "source": s, "options": ["rbind", "runbindable"]}));
+        }),
+        checker("mount-bind-recursive-ro", &["mounts"], |c| {
+            let s = bind_dir(c, "src", "/mnt/rro");
+            mount(c, json!({"destination": "/mnt/rro", "type": "none", "source": s, "options": ["rbind", "rro"]}));
+        }),
+        checker("mount-proc-options", &["mounts"], |c| {
+            let m = arr(&mut c.cfg, "mounts");
+            m[0] = json!({"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]});
+        }),
+        checker("mount-sysfs-rw", &["mounts"], |c| {
+            let m = arr(&mut c.cfg, "mounts");
+            m[5] = json!({"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev"]});
+            m.truncate(6);
+        }),
+        checker("mount-no-dev-tmpfs", &["mounts", "default-devices"], |c| {
+            // Without a /dev tmpfs the runtime must still supply the default devices.
+            arr(&mut c.cfg, "mounts").retain(|m| !m["destination"].as_str().unwrap_or("").starts_with("/dev"));
+        }),
+        checker("rootfs-propagation-private", &["propagation"], |c| c.cfg["linux"]["rootfsPropagation"] = json!("private")),
+        checker("rootfs-propagation-rprivate", &["propagation"], |c| c.cfg["linux"]["rootfsPropagation"] = json!("rprivate")),
+        checker("rootfs-propagation-slave", &["propagation"], |c| c.cfg["linux"]["rootfsPropagation"] = json!("slave")),
+        checker("rootfs-propagation-shared", &["propagation"], |c| c.cfg["linux"]["rootfsPropagation"] = json!("shared")),
+        checker("rootfs-propagation-unbindable", &["propagation"], |c| c.cfg["linux"]["rootfsPropagation"] = json!("unbindable")),
+        checker("masked-default", &["masked"], |_| {}),
+        checker("masked-custom", &["masked"], |c| {
+            c.cfg["linux"]["maskedPaths"] = json!(["/proc/kcore", "/proc/cpuinfo", "/proc/sys/kernel", "/sys/kernel", "/etc/passwd", "/does/not/exist"])
+        }),
+        checker("readonly-default", &["readonly"], |_| {}),
+        checker("readonly-custom", &["readonly"], |c| c.cfg["linux"]["readonlyPaths"] = json!(["/proc/sys", "/conformance", "/etc/group", "/does/not/exist"])),
+    ];
+    // Each default mount on its own, so a failure points at one filesystem type.
+    for (i, name) in ["proc", "dev", "devpts", "shm", "mqueue", "sysfs", "cgroup"].iter().enumerate() {
+        v.push(checker(format!("mount-only-{name}"), &["mounts"], move |c| {
+            let keep = arr(&mut c.cfg, "mounts")[i].clone();
+            let mut ms = vec![keep];
+            if i == 2 {
+                ms.insert(0, json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]}));
+            }
+            c.cfg["mounts"] = json!(ms);
+            // The checker needs /proc for its own view.
+            if i != 0 {
+                arr(&mut c.cfg, "mounts").insert(0, json!({"destination": "/proc", "type": "proc", "source": "proc"}));
+            }
+        }));
+    }
+    v
+}
