@@ -148,6 +148,12 @@ pub fn check_rootfs_propagation(ctx: &Ctx, t: &mut Tap) {
     let Some(p) = ctx.cfg["linux"]["rootfsPropagation"].as_str() else { return };
     let mounts = mountinfo("self");
     match mount_at(&mounts, "/") {
+        // Runtimes bind the rootfs after making its parent private, so `/` has no master even
+        // under a shared parent: for slave, what shows is that `/` does not propagate back.
+        Some(m) if p == "slave" || p == "rslave" => {
+            let shared = m.optional.iter().any(|x| x.starts_with("shared:"));
+            t.check("rootfsPropagation", !shared, || format!("/ is shared ({:?}), want slave", m.optional))
+        }
         Some(m) => match flag_holds(p, m) {
             Some(ok) => t.check("rootfsPropagation", ok, || format!("/ has optional fields {:?}, want {p}", m.optional)),
             None => t.fail("rootfsPropagation", format!("unknown propagation {p:?}")),

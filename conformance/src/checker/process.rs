@@ -108,9 +108,15 @@ pub fn check_caps(ctx: &Ctx, t: &mut Tap) {
     let (bnd, inh, prm, amb) = (set("bounding"), set("inheritable"), set("permitted"), set("ambient"));
     let amb = amb & inh & prm;
     // execve(2) recomputes permitted/effective: root gets bounding|inheritable (plus ambient),
-    // anyone else keeps only the ambient set (no file capabilities in the busybox rootfs).
+    // anyone else keeps only the ambient set (no file capabilities in the busybox rootfs);
+    // see capabilities(7), "Transformation of capabilities during execve()".
     let root = ctx.cfg["process"]["user"]["uid"].as_u64().unwrap_or(0) == 0;
-    let prm_after = if root { bnd | inh | amb } else { amb };
+    // With no_new_privs the kernel never lets exec add to the permitted set it had before.
+    let nnp = ctx.cfg["process"]["noNewPrivileges"].as_bool().unwrap_or(false);
+    let mut prm_after = if root { bnd | inh | amb } else { amb };
+    if nnp {
+        prm_after &= prm;
+    }
     let want = [("CapBnd", "bounding", bnd), ("CapInh", "inheritable", inh), ("CapPrm", "permitted", prm_after), ("CapEff", "effective", prm_after), ("CapAmb", "ambient", amb)];
     for (field, name, want) in want {
         let got = status_field("self", field).and_then(|s| u64::from_str_radix(&s, 16).ok()).unwrap_or(u64::MAX);

@@ -289,6 +289,8 @@ impl<'h> Case<'h> {
             }
         }
         procs.extend(self.stray_children());
+        procs.sort();
+        procs.dedup();
         self.tap.check(format!("{prefix}.no-process"), procs.is_empty(), || format!("processes left: {procs:?}"));
     }
 
@@ -318,6 +320,11 @@ impl<'h> Case<'h> {
             }
             let _ = h.kill();
             let _ = h.wait();
+        }
+        // Whatever else is still our child came from this case's runtime invocations (orphans
+        // are re-parented to us, the subreaper): end it so the next case starts clean.
+        for p in self.stray_children() {
+            let _ = sys::kill(p, 9);
         }
         std::thread::sleep(Duration::from_millis(5));
         reap_zombies();

@@ -1,7 +1,7 @@
 //! Config cases for `process`, `root`, `hostname` and `mounts` (config.md): one small
 //! variation of the base config each, checked from inside by the checker.
 
-use super::{arr, checker, set, Def};
+use super::{arr, checker, def, set, Def};
 use crate::harness::Case;
 use serde_json::{json, Value};
 
@@ -41,13 +41,55 @@ fn bind_file(c: &mut Case, name: &str, dest: &str) -> String {
     f.display().to_string()
 }
 
+/// Makes the case dir a shared mount (a bind onto itself), so the rootfs has a peer group to
+/// be a slave of or to share with: the host's own mounts may all be private.
+fn shared_bundle(c: &mut Case) {
+    let d = c.dir.display().to_string();
+    let ok = std::process::Command::new("mount").args(["--bind", &d, &d]).status().map(|s| s.success()).unwrap_or(false)
+        && std::process::Command::new("mount").args(["--make-rshared", &d]).status().map(|s| s.success()).unwrap_or(false);
+    c.tap.check("harness.shared-bundle-mount", ok, || format!("cannot make {d} a shared bind mount"));
+}
+
 fn mount(c: &mut Case, m: Value) {
     arr(&mut c.cfg, "mounts").push(m);
 }
 
+/// The capabilities in the runner's own bounding set (a sandboxed host may lack some).
+pub fn host_caps() -> Vec<&'static str> {
+    let bnd = brig_conformance::procfs::status_field("self", "CapBnd").and_then(|s| u64::from_str_radix(&s, 16).ok()).unwrap_or(0);
+    ALL_CAPS.iter().enumerate().filter(|(b, _)| bnd & (1 << b) != 0).map(|(_, n)| *n).collect()
+}
+
+/// Whether the runner holds a capability; a case that needs one it lacks is skipped.
+pub fn host_has_cap(name: &str) -> bool {
+    host_caps().contains(&name)
+}
+
+/// Sets rlimits, clamped to the runner's own hard limits unless `raise`: raising a hard limit
+/// needs CAP_SYS_RESOURCE, which a sandboxed host may not give the runtime.
 fn rlimit(c: &mut Case, limits: &[(&str, u64, u64)]) {
-    let v: Vec<Value> = limits.iter().map(|(t, s, h)| json!({"type": t, "soft": s, "hard": h})).collect();
+    let own = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let v: Vec<Value> = limits
+        .iter()
+        .map(|(t, s, h)| {
+            let row = crate::cases::RLIMIT_ROWS.iter().find(|(n, _)| n == t).map(|(_, r)| *r).unwrap_or("");
+            let max = brig_conformance::procfs::limit(&own, row).map(|(_, hard)| hard).unwrap_or(u64::MAX);
+            let h = (*h).min(max);
+            json!({"type": t, "soft": (*s).min(h), "hard": h})
+        })
+        .collect();
     c.cfg["process"]["rlimits"] = json!(v);
+}
+
+/// `inner` run only when the runner holds capability `cap`, else one skipped check.
+fn needs_cap(id: &str, cap: &'static str, inner: Def) -> Def {
+    def(id, move |c: &mut Case| {
+        if host_has_cap(cap) {
+            (inner.run)(c)
+        } else {
+            c.tap.skip("host-capability", format!("host limitation: the runner (so the runtime) lacks {cap}"));
+        }
+    })
 }
 
 pub fn cases() -> Vec<Def> {
@@ -62,7 +104,12 @@ pub fn cases() -> Vec<Def> {
         }),
         checker("process-no-new-privileges-false", &["process"], |c| c.cfg["process"]["noNewPrivileges"] = json!(false)),
         checker("process-oom-score-adj", &["process"], |c| c.cfg["process"]["oomScoreAdj"] = json!(500)),
-        checker("process-oom-score-adj-negative", &["process"], |c| c.cfg["process"]["oomScoreAdj"] = json!(-250)),
+        needs_cap("process-oom-score-adj-negative", "CAP_SYS_RESOURCE", checker("", &["process"], |c| c.cfg["process"]["oomScoreAdj"] = json!(-250))),
+        needs_cap("rlimit-raise-hard", "CAP_SYS_RESOURCE", checker("", &["rlimits"], |c| {
+            let own = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+            let hard = brig_conformance::procfs::limit(&own, "Max open files").map(|(_, h)| h).unwrap_or(1 << 20);
+            c.cfg["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": hard + 1}]);
+        })),
         checker("user-uid-gid", &["user", "process"], |c| c.cfg["process"]["user"] = json!({"uid": 1000, "gid": 1001})),
         checker("user-additional-gids", &["user"], |c| c.cfg["process"]["user"] = json!({"uid": 0, "gid": 0, "additionalGids": [10, 20, 30]})),
         checker("user-nonroot-additional-gids", &["user"], |c| c.cfg["process"]["user"] = json!({"uid": 1000, "gid": 1000, "additionalGids": [5, 2000]})),
@@ -70,7 +117,11 @@ pub fn cases() -> Vec<Def> {
         checker("user-umask-000", &["user"], |c| c.cfg["process"]["user"]["umask"] = json!(0)),
         checker("caps-default", &["caps"], |_| {}),
         checker("caps-none", &["caps"], |c| caps(c, [&[], &[], &[], &[], &[]])),
-        checker("caps-all", &["caps"], |c| caps(c, [&ALL_CAPS, &ALL_CAPS, &ALL_CAPS, &ALL_CAPS, &ALL_CAPS])),
+        // Every capability the runner itself may hold: a runtime cannot grant more than it has.
+        checker("caps-all", &["caps"], |c| {
+            let all = host_caps();
+            caps(c, [&all, &all, &all, &all, &all]);
+        }),
         checker("caps-bounding-only", &["caps"], |c| caps(c, [&["CAP_CHOWN", "CAP_KILL", "CAP_SETUID"], &[], &[], &[], &[]])),
         checker("caps-effective-subset", &["caps"], |c| {
             caps(c, [&["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"], &["CAP_KILL"], &[], &["CAP_CHOWN", "CAP_KILL"], &[]])
@@ -186,8 +237,14 @@ pub fn cases() -> Vec<Def> {
         }),
         checker("rootfs-propagation-private", &["propagation"], |c| c.cfg["linux"]["rootfsPropagation"] = json!("private")),
         checker("rootfs-propagation-rprivate", &["propagation"], |c| c.cfg["linux"]["rootfsPropagation"] = json!("rprivate")),
-        checker("rootfs-propagation-slave", &["propagation"], |c| c.cfg["linux"]["rootfsPropagation"] = json!("slave")),
-        checker("rootfs-propagation-shared", &["propagation"], |c| c.cfg["linux"]["rootfsPropagation"] = json!("shared")),
+        checker("rootfs-propagation-slave", &["propagation"], |c| {
+            shared_bundle(c);
+            c.cfg["linux"]["rootfsPropagation"] = json!("slave");
+        }),
+        checker("rootfs-propagation-shared", &["propagation"], |c| {
+            shared_bundle(c);
+            c.cfg["linux"]["rootfsPropagation"] = json!("shared");
+        }),
         checker("rootfs-propagation-unbindable", &["propagation"], |c| c.cfg["linux"]["rootfsPropagation"] = json!("unbindable")),
         checker("masked-default", &["masked"], |_| {}),
         checker("masked-custom", &["masked"], |c| {

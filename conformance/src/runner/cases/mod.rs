@@ -13,6 +13,26 @@ use brig_conformance::tap;
 use serde_json::{json, Value};
 use std::time::Duration;
 
+/// RLIMIT_* names and their /proc/<pid>/limits rows.
+pub const RLIMIT_ROWS: [(&str, &str); 16] = [
+    ("RLIMIT_CPU", "Max cpu time"),
+    ("RLIMIT_FSIZE", "Max file size"),
+    ("RLIMIT_DATA", "Max data size"),
+    ("RLIMIT_STACK", "Max stack size"),
+    ("RLIMIT_CORE", "Max core file size"),
+    ("RLIMIT_RSS", "Max resident set"),
+    ("RLIMIT_NPROC", "Max processes"),
+    ("RLIMIT_NOFILE", "Max open files"),
+    ("RLIMIT_MEMLOCK", "Max locked memory"),
+    ("RLIMIT_AS", "Max address space"),
+    ("RLIMIT_LOCKS", "Max file locks"),
+    ("RLIMIT_SIGPENDING", "Max pending signals"),
+    ("RLIMIT_MSGQUEUE", "Max msgqueue size"),
+    ("RLIMIT_NICE", "Max nice priority"),
+    ("RLIMIT_RTPRIO", "Max realtime priority"),
+    ("RLIMIT_RTTIME", "Max realtime timeout"),
+];
+
 /// One case.
 pub struct Def {
     pub id: String,
