@@ -2,7 +2,8 @@
 //! `N passed, M failed`.
 //!
 //! Usage: `conformance-runner [--runtime PATH] [--expect FILE] [--write-expected FILE]
-//!         [--filter SUBSTR]... [--list] [--verbose] [--timeout SECS] [--checker PATH]`
+//!         [--filter SUBSTR]... [--list] [--verbose] [--timeout SECS] [--checker PATH]
+//!         [--results FILE]` (`--results` writes one TSV line per check: case, check, outcome, reason)
 //! Environment: `RUNTIME` (default runtime), `RUNTIME_TOOLS_VALIDATION=DIR` (also run the
 //! upstream runtime-tools `validation/*.t` programs found in DIR and fold their TAP in),
 //! `CONFORMANCE_NO_CRUN_WRAP=1` (do not wrap crun on a hybrid cgroup host).
@@ -27,15 +28,16 @@ struct Opts {
     verbose: bool,
     timeout: u64,
     checker: Option<PathBuf>,
+    results: Option<PathBuf>,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: conformance-runner [--runtime PATH] [--expect FILE] [--write-expected FILE] [--filter SUBSTR]... [--list] [--verbose] [--timeout SECS] [--checker PATH]");
+    eprintln!("usage: conformance-runner [--runtime PATH] [--expect FILE] [--write-expected FILE] [--filter SUBSTR]... [--list] [--verbose] [--timeout SECS] [--checker PATH] [--results FILE]");
     std::process::exit(2)
 }
 
 fn parse_opts() -> Opts {
-    let mut o = Opts { runtime: std::env::var("RUNTIME").unwrap_or_default(), expect: None, write_expected: None, filters: Vec::new(), list: false, verbose: false, timeout: 15, checker: None };
+    let mut o = Opts { runtime: std::env::var("RUNTIME").unwrap_or_default(), expect: None, write_expected: None, filters: Vec::new(), list: false, verbose: false, timeout: 15, checker: None, results: None };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut val = || it.next().unwrap_or_else(|| usage());
@@ -46,6 +48,7 @@ fn parse_opts() -> Opts {
             "--filter" => o.filters.push(val()),
             "--timeout" => o.timeout = val().parse().unwrap_or_else(|_| usage()),
             "--checker" => o.checker = Some(val().into()),
+            "--results" => o.results = Some(val().into()),
             "--list" => o.list = true,
             "--verbose" | "-v" => o.verbose = true,
             _ => usage(),
@@ -158,6 +161,9 @@ fn main() {
     }
     if !o.verbose {
         let _ = std::fs::remove_dir_all(&tmp);
+    }
+    if let Some(p) = &o.results {
+        report::write_results(p, &results);
     }
     let code = report::finish(&results, &runtime_name, started.elapsed(), o.expect.as_deref(), o.write_expected.as_deref());
     std::process::exit(code);

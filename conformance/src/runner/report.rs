@@ -83,3 +83,21 @@ pub fn finish(results: &[CaseResult], runtime: &str, took: Duration, expect: Opt
     println!("{} passed, {} failed", passed.len(), failed.len());
     code
 }
+
+/// One TSV line per check: case, check, pass/fail/skip, reason.
+pub fn write_results(path: &Path, results: &[CaseResult]) {
+    let mut out = String::new();
+    for c in results {
+        for x in &c.checks {
+            let (o, why) = match &x.outcome {
+                Outcome::Pass => ("pass", String::new()),
+                Outcome::Fail(w) => ("fail", w.replace(['\t', '\n'], " ")),
+                Outcome::Skip(w) => ("skip", w.replace(['\t', '\n'], " ")),
+            };
+            out.push_str(&format!("{}\t{}\t{o}\t{why}\n", c.id, x.id));
+        }
+    }
+    if let Err(e) = std::fs::write(path, out) {
+        eprintln!("cannot write {}: {e}", path.display());
+    }
+}

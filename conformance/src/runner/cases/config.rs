@@ -163,6 +163,26 @@ pub fn cases() -> Vec<Def> {
                 ],
             )
         }),
+        // config.md "Extensibility": unknown properties MUST be ignored.
+        checker("config-unknown-properties", &["process", "mounts"], |c| {
+            c.cfg["org.example.unknown"] = json!({"nested": [1, 2, 3]});
+            c.cfg["process"]["org.example.unknown"] = json!(true);
+            c.cfg["linux"]["org.example.unknown"] = json!("x");
+            c.cfg["mounts"][0]["org.example.unknown"] = json!(1);
+        }),
+        checker("config-oci-version-1.0.0", &["process"], |c| c.cfg["ociVersion"] = json!("1.0.0")),
+        checker("config-minimal", &["process", "namespaces"], |c| {
+            // Only the REQUIRED fields (plus /proc for the checker).
+            let args = c.cfg["process"]["args"].clone();
+            let cg = c.cfg["linux"]["cgroupsPath"].clone();
+            c.cfg = json!({
+                "ociVersion": "1.0.2",
+                "root": {"path": "rootfs"},
+                "process": {"cwd": "/", "args": args, "user": {"uid": 0, "gid": 0}},
+                "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+                "linux": {"cgroupsPath": cg, "namespaces": [{"type": "mount"}, {"type": "pid"}]}
+            });
+        }),
         checker("root-readonly", &["root"], |c| c.cfg["root"]["readonly"] = json!(true)),
         checker("root-writable", &["root"], |c| c.cfg["root"]["readonly"] = json!(false)),
         checker("hostname", &["hostname"], |c| c.cfg["hostname"] = json!("conformance-host-name")),

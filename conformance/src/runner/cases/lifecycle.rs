@@ -350,8 +350,37 @@ fn console_socket(c: &mut Case) {
     let _ = c.rt_io(&["delete", &id], Io::default());
 }
 
+/// features.md: `features` prints a JSON document describing what the runtime supports.
+fn features(c: &mut Case) {
+    let o = c.rt(&["features"]);
+    c.tap.check("features.exit", o.ok(), || o.why());
+    let v: Value = match serde_json::from_str(&o.stdout) {
+        Ok(v) => v,
+        Err(e) => return c.tap.fail("features.json", format!("not JSON ({e})")),
+    };
+    c.tap.pass("features.json");
+    for k in ["ociVersionMin", "ociVersionMax"] {
+        c.tap.check(format!("features.{k}"), v[k].as_str().map(|s| s.starts_with("1.")).unwrap_or(false), || format!("{k} = {:?}", v[k]));
+    }
+    let hooks: Vec<&str> = v["hooks"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    for h in ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"] {
+        c.tap.check(format!("features.hooks.{h}"), hooks.contains(&h), || format!("hooks {hooks:?}"));
+    }
+    let opts: Vec<&str> = v["mountOptions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    for m in ["bind", "rbind", "ro", "nosuid", "nodev", "noexec"] {
+        c.tap.check(format!("features.mountOptions.{m}"), opts.contains(&m), || format!("mountOptions {opts:?}"));
+    }
+    let ns: Vec<&str> = v["linux"]["namespaces"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    for n in ["cgroup", "ipc", "mount", "network", "pid", "user", "uts"] {
+        c.tap.check(format!("features.linux.namespaces.{n}"), ns.contains(&n), || format!("namespaces {ns:?}"));
+    }
+    let caps = v["linux"]["capabilities"].as_array().map(Vec::len).unwrap_or(0);
+    c.tap.check("features.linux.capabilities", caps >= 38, || format!("{caps} capabilities listed"));
+}
+
 pub fn cases() -> Vec<Def> {
     vec![
+        def("features", features),
         def("lifecycle-state", lifecycle_state),
         def("run-exit-code", run_exit_code),
         def("run-foreground-checker", run_checker_foreground),
