@@ -62,6 +62,7 @@ fn main() {
         ("root", mounts::check_root),
         ("hostname", linux::check_hostname),
         ("mounts", mounts::check_mounts),
+        ("mounts", mounts::check_expected_mounts),
         ("propagation", mounts::check_rootfs_propagation),
         ("namespaces", linux::check_namespaces),
         ("idmap", linux::check_idmap),

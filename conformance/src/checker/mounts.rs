@@ -143,6 +143,18 @@ pub fn check_mounts(ctx: &Ctx, t: &mut Tap) {
     }
 }
 
+/// Mount points the runner expects (`present_mounts`, e.g. submounts carried by rbind) or
+/// expects absent (`absent_mounts`, submounts a plain bind must not carry).
+pub fn check_expected_mounts(ctx: &Ctx, t: &mut Tap) {
+    let mounts = mountinfo("self");
+    for p in ctx.expect["present_mounts"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        t.check(format!("mount[{p}].present"), mount_at(&mounts, p).is_some(), || "not a mount point".into());
+    }
+    for p in ctx.expect["absent_mounts"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        t.check(format!("mount[{p}].absent"), mount_at(&mounts, p).is_none(), || "is a mount point".into());
+    }
+}
+
 /// `linux.rootfsPropagation`, from the optional fields of the `/` mount.
 pub fn check_rootfs_propagation(ctx: &Ctx, t: &mut Tap) {
     let Some(p) = ctx.cfg["linux"]["rootfsPropagation"].as_str() else { return };

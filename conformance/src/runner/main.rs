@@ -108,6 +108,11 @@ fn main() {
         eprintln!("conformance-runner: runtime {} not found", o.runtime);
         std::process::exit(2)
     });
+    let euid = brig_conformance::procfs::status_field("self", "Uid").and_then(|u| u.split_whitespace().nth(1).map(str::to_string));
+    if euid.as_deref() != Some("0") {
+        eprintln!("conformance-runner: must run as root (containers, cgroups and mounts are made for real)");
+        std::process::exit(2);
+    }
     if let Err(e) = sys::set_child_subreaper() {
         eprintln!("conformance-runner: PR_SET_CHILD_SUBREAPER: {e}");
         std::process::exit(2);

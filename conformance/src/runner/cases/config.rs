@@ -1,7 +1,7 @@
 //! Config cases for `process`, `root`, `hostname` and `mounts` (config.md): one small
 //! variation of the base config each, checked from inside by the checker.
 
-use super::{arr, checker, def, set, Def};
+use super::{arr, checker, def, Def};
 use crate::harness::Case;
 use serde_json::{json, Value};
 
@@ -29,7 +29,7 @@ pub fn bind_dir(c: &mut Case, name: &str, dest: &str) -> String {
     let _ = std::fs::create_dir_all(&d);
     let marker = format!("bind source {name} of {}\n", c.id);
     let _ = std::fs::write(d.join(".conformance-marker"), &marker);
-    set(&mut c.expect, &format!("bind_markers/{dest}"), json!(marker));
+    c.expect["bind_markers"][dest] = json!(marker);
     d.display().to_string()
 }
 
@@ -37,7 +37,7 @@ fn bind_file(c: &mut Case, name: &str, dest: &str) -> String {
     let f = c.dir.join(name);
     let marker = format!("bind file {name} of {}\n", c.id);
     let _ = std::fs::write(&f, &marker);
-    set(&mut c.expect, &format!("bind_markers/{dest}"), json!(marker));
+    c.expect["bind_markers"][dest] = json!(marker);
     f.display().to_string()
 }
 
@@ -48,6 +48,18 @@ fn shared_bundle(c: &mut Case) {
     let ok = std::process::Command::new("mount").args(["--bind", &d, &d]).status().map(|s| s.success()).unwrap_or(false)
         && std::process::Command::new("mount").args(["--make-rshared", &d]).status().map(|s| s.success()).unwrap_or(false);
     c.tap.check("harness.shared-bundle-mount", ok, || format!("cannot make {d} a shared bind mount"));
+}
+
+/// Mounts a tmpfs at `<src>/sub` on the host (the harness unmounts it), so a bind of `src`
+/// has a submount; with `dest`, the checker expects it at `<dest>/sub`.
+fn submount(c: &mut Case, src: &str, dest: &str) {
+    let sub = format!("{src}/sub");
+    let _ = std::fs::create_dir_all(&sub);
+    let ok = std::process::Command::new("mount").args(["-t", "tmpfs", "-o", "size=64k", "conformance-sub", &sub]).status().map(|s| s.success()).unwrap_or(false);
+    c.tap.check("harness.submount", ok, || format!("cannot mount a tmpfs at {sub}"));
+    if !dest.is_empty() {
+        c.expect["present_mounts"] = json!([format!("{dest}/sub")]);
+    }
 }
 
 fn mount(c: &mut Case, m: Value) {
@@ -183,6 +195,16 @@ pub fn cases() -> Vec<Def> {
                 "linux": {"cgroupsPath": cg, "namespaces": [{"type": "mount"}, {"type": "pid"}]}
             });
         }),
+        checker("root-absolute-path", &["root"], |c| c.cfg["root"]["path"] = json!(c.rootfs.display().to_string())),
+        checker("mount-bind-relative-source", &["mounts"], |c| {
+            // config.md: bind sources may be relative to the bundle.
+            let d = c.bundle.join("relsrc");
+            let _ = std::fs::create_dir_all(&d);
+            let marker = format!("relative bind source of {}\n", c.id);
+            let _ = std::fs::write(d.join(".conformance-marker"), &marker);
+            c.expect["bind_markers"]["/mnt/relative"] = json!(marker);
+            mount(c, json!({"destination": "/mnt/relative", "type": "none", "source": "relsrc", "options": ["bind"]}));
+        }),
         checker("root-readonly", &["root"], |c| c.cfg["root"]["readonly"] = json!(true)),
         checker("root-writable", &["root"], |c| c.cfg["root"]["readonly"] = json!(false)),
         checker("hostname", &["hostname"], |c| c.cfg["hostname"] = json!("conformance-host-name")),
@@ -238,8 +260,20 @@ pub fn cases() -> Vec<Def> {
             let s = bind_dir(c, "src", "/mnt/unbindable");
             mount(c, json!({"destination": "/mnt/unbindable", "type": "none", "source": s, "options": ["rbind", "runbindable"]}));
         }),
+        checker("mount-rbind-submounts", &["mounts"], |c| {
+            let s = bind_dir(c, "src", "/mnt/rbind-sub");
+            submount(c, &s, "/mnt/rbind-sub");
+            mount(c, json!({"destination": "/mnt/rbind-sub", "type": "none", "source": s, "options": ["rbind"]}));
+        }),
+        checker("mount-bind-no-submounts", &["mounts"], |c| {
+            let s = bind_dir(c, "src", "/mnt/bind-nosub");
+            submount(c, &s, "");
+            c.expect["absent_mounts"] = json!(["/mnt/bind-nosub/sub"]);
+            mount(c, json!({"destination": "/mnt/bind-nosub", "type": "none", "source": s, "options": ["bind"]}));
+        }),
         checker("mount-bind-recursive-ro", &["mounts"], |c| {
             let s = bind_dir(c, "src", "/mnt/rro");
+            submount(c, &s, "/mnt/rro");
             mount(c, json!({"destination": "/mnt/rro", "type": "none", "source": s, "options": ["rbind", "rro"]}));
         }),
         checker("mount-proc-options", &["mounts"], |c| {

@@ -378,8 +378,41 @@ fn features(c: &mut Case) {
     c.tap.check("features.linux.capabilities", caps >= 38, || format!("{caps} capabilities listed"));
 }
 
+/// runtime.md create: changes to config.json after create do not affect the container.
+fn config_after_create(c: &mut Case) {
+    sleeper(c);
+    let Some(pid) = created(c, "") else { return };
+    let id = c.cid.clone();
+    let mut changed = c.cfg.clone();
+    changed["process"]["args"] = json!(["/bin/sh", "-c", "echo modified > /modified; exec sleep 600"]);
+    let _ = std::fs::write(c.bundle.join("config.json"), changed.to_string());
+    let o = c.rt(&["start", &id]);
+    c.tap.check("start", o.ok(), || o.why());
+    let ran = wait_file(&c.rootfs.join("started"), Duration::from_secs(5));
+    c.tap.check("original-process-ran", ran, || "the process from create time did not run".into());
+    c.tap.check("modified-config-ignored", !c.rootfs.join("modified").exists(), || "start used the config.json changed after create".into());
+    let _ = c.rt(&["kill", &id, "KILL"]);
+    stopped(c, pid, "stopped");
+}
+
+/// The state follows the process: killed from outside the runtime, the container is stopped.
+fn state_after_external_kill(c: &mut Case) {
+    sleeper(c);
+    let Some(pid) = running(c, "") else { return };
+    let _ = sys::kill(pid, 9);
+    if let Some(s) = stopped(c, pid, "stopped") {
+        c.tap.eq("stopped.id", s["id"].as_str(), Some(c.cid.as_str()));
+    }
+    let id = c.cid.clone();
+    let o = c.rt(&["delete", &id]);
+    c.tap.check("delete", o.ok(), || o.why());
+    c.check_nothing_left("deleted", &id, Some(pid));
+}
+
 pub fn cases() -> Vec<Def> {
     vec![
+        def("config-modified-after-create", config_after_create),
+        def("state-after-external-kill", state_after_external_kill),
         def("features", features),
         def("lifecycle-state", lifecycle_state),
         def("run-exit-code", run_exit_code),
