@@ -31,7 +31,9 @@ fn logging_hook(log: &PathBuf, name: &str) -> Value {
 }
 
 fn failing_hook() -> Value {
-    json!({"path": "/bin/sh", "args": ["sh", "-c", "echo failing hook >&2; exit 3"], "env": [PATH_ENV]})
+    // Reads the state first: a hook that exits before the runtime has written it is
+    // another case (`hook-closes-stdin`).
+    json!({"path": "/bin/sh", "args": ["sh", "-c", "cat >/dev/null; echo failing hook >&2; exit 3"], "env": [PATH_ENV]})
 }
 
 fn order(log: &PathBuf) -> Vec<String> {
@@ -229,6 +231,28 @@ fn hook_fails_poststop(c: &mut Case) {
     c.check_nothing_left("deleted", &id, Some(pid));
 }
 
+/// A hook need not read the state: with its stdin closed the runtime's write fails (EPIPE),
+/// which must not fail or kill the runtime.
+fn hook_closes_stdin(c: &mut Case) {
+    let log = log_dir(c);
+    let l = log.display().to_string();
+    for ty in ["createRuntime", "poststop"] {
+        c.cfg["hooks"][ty] = json!([{"path": "/bin/sh", "args": ["sh", "-c", format!("exec 0<&-; sleep 0.3; echo {ty} >> {l}/order")], "env": [PATH_ENV]}]);
+    }
+    sleeper(c);
+    c.write_bundle();
+    let id = c.cid.clone();
+    let o = create(c, &id, &[]);
+    c.tap.check("create", o.ok(), || o.why());
+    let pid = c.state(&id).ok().and_then(|s| s["pid"].as_i64()).unwrap_or(0) as i32;
+    let _ = c.rt(&["kill", &id, "KILL"]);
+    stopped(c, pid, "stopped");
+    let o = c.rt(&["delete", &id]);
+    c.tap.check("delete", o.ok(), || o.why());
+    c.tap.eq("hooks-ran", order(&log), vec!["createRuntime".to_string(), "poststop".into()]);
+    c.check_nothing_left("deleted", &id, Some(pid));
+}
+
 fn hook_timeout(c: &mut Case) {
     c.cfg["hooks"]["createRuntime"] = json!([{"path": "/bin/sh", "args": ["sh", "-c", "exec sleep 30"], "timeout": 1}]);
     sleeper(c);
@@ -260,6 +284,7 @@ pub fn cases() -> Vec<Def> {
         def("hook-fails-poststart", hook_fails_poststart),
         def("hook-fails-poststop", hook_fails_poststop),
         def("hook-timeout", hook_timeout),
+        def("hook-closes-stdin", hook_closes_stdin),
     ]);
     v
 }
