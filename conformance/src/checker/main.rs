@@ -35,6 +35,9 @@ impl Ctx {
     }
 }
 
+/// One area's check function.
+type Area = fn(&Ctx, &mut Tap);
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--syscall") {
@@ -54,7 +57,7 @@ fn main() {
     let ctx = Ctx { cfg, expect };
     t.pass("checker.started");
 
-    let areas: &[(&str, fn(&Ctx, &mut Tap))] = &[
+    let areas: &[(&str, Area)] = &[
         ("process", process::check_process),
         ("user", process::check_user),
         ("caps", process::check_caps),

@@ -125,7 +125,9 @@ pub fn cases() -> Vec<Def> {
             let _ = std::fs::write(c.bundle.join("config.json"), c.cfg.to_string());
         })),
         def("err-bad-mount-type", |c| bad_bundle(c, |c| {
-            c.cfg["mounts"].as_array_mut().map(|m| m.push(json!({"destination": "/mnt/x", "type": "no-such-fs", "source": "none"})));
+            if let Some(m) = c.cfg["mounts"].as_array_mut() {
+                m.push(json!({"destination": "/mnt/x", "type": "no-such-fs", "source": "none"}));
+            }
             let _ = std::fs::write(c.bundle.join("config.json"), c.cfg.to_string());
         })),
         def("err-bad-device-type", |c| bad_bundle(c, |c| {

@@ -9,7 +9,7 @@ use super::{arr, def, shell, Def};
 use crate::harness::Case;
 use brig_conformance::sys;
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const TYPES: [&str; 6] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
@@ -25,7 +25,7 @@ fn log_dir(c: &mut Case) -> PathBuf {
 }
 
 /// A hook that saves its stdin (the state) as `<name>.json` and appends `name` to `order`.
-fn logging_hook(log: &PathBuf, name: &str) -> Value {
+fn logging_hook(log: &Path, name: &str) -> Value {
     let l = log.display();
     json!({"path": "/bin/sh", "args": ["sh", "-c", format!("cat > {l}/{name}.json; echo {name} >> {l}/order")], "env": [PATH_ENV]})
 }
@@ -36,7 +36,7 @@ fn failing_hook() -> Value {
     json!({"path": "/bin/sh", "args": ["sh", "-c", "cat >/dev/null; echo failing hook >&2; exit 3"], "env": [PATH_ENV]})
 }
 
-fn order(log: &PathBuf) -> Vec<String> {
+fn order(log: &Path) -> Vec<String> {
     std::fs::read_to_string(log.join("order")).unwrap_or_default().lines().map(str::to_string).collect()
 }
 
@@ -44,7 +44,7 @@ fn pos(o: &[String], name: &str) -> Option<usize> {
     o.iter().position(|x| x == name)
 }
 
-fn check_hook_state(c: &mut Case, log: &PathBuf, ty: &str) {
+fn check_hook_state(c: &mut Case, log: &Path, ty: &str) {
     let p = format!("hook.{ty}");
     let text = std::fs::read_to_string(log.join(format!("{ty}.json")));
     let Ok(text) = text else {
