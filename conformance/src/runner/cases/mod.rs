@@ -2,6 +2,7 @@
 //! Config cases run the checker inside a container built from a config variation; lifecycle,
 //! hook and error cases drive the runtime's commands from outside.
 
+mod compat;
 mod config;
 mod errors;
 mod hooks;
@@ -61,6 +62,7 @@ pub fn all() -> Vec<Def> {
     v.extend(config::cases());
     v.extend(linux::cases());
     v.extend(lifecycle::cases());
+    v.extend(compat::cases());
     v.extend(hooks::cases());
     v.extend(errors::cases());
     v
