@@ -8,7 +8,8 @@
 //!   `focus` list of areas to check (all areas when absent).
 //!
 //! `conformance-checker --syscall NAME [ARG]` is the helper mode: it makes one system call and
-//! exits 0 on success or 100+errno, so the parent can observe seccomp kill/trap actions.
+//! exits 0 on success or 100+errno, so the parent can observe seccomp kill/trap actions;
+//! `--euid` exits 0 when it runs as euid 0 (run from a setuid-root copy: the NNP probe).
 
 mod cgroups;
 mod linux;
@@ -42,6 +43,11 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--syscall") {
         std::process::exit(linux::syscall_helper(&args[2..]));
+    }
+    if args.get(1).map(String::as_str) == Some("--euid") {
+        // Helper mode for the setuid probe: exit 0 when running with euid 0.
+        let euid = brig_conformance::procfs::status_field("self", "Uid").and_then(|u| u.split_whitespace().nth(1).map(str::to_string));
+        std::process::exit(if euid.as_deref() == Some("0") { 0 } else { 1 });
     }
     let mut t = Tap::new();
     let cfg_path = std::env::var("CONFORMANCE_CONFIG").unwrap_or_else(|_| "/conformance/config.json".into());

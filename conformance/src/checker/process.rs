@@ -56,6 +56,13 @@ pub fn check_process(ctx: &Ctx, t: &mut Tap) {
     let nnp = status_field("self", "NoNewPrivs");
     let want = if p["noNewPrivileges"].as_bool().unwrap_or(false) { "1" } else { "0" };
     t.eq("process.noNewPrivileges", nnp.as_deref(), Some(want));
+    if let Some(probe) = ctx.expect["suid_probe"].as_str() {
+        // A setuid-root copy of the checker: no_new_privs must keep exec from raising euid.
+        let root = std::process::Command::new(probe).arg("--euid").status().map(|s| s.code() == Some(0)).map_err(|e| e.to_string());
+        let nnp = p["noNewPrivileges"].as_bool().unwrap_or(false);
+        let id = if nnp { "process.noNewPrivileges.setuid-blocked" } else { "process.setuid-exec-gains-root" };
+        t.eq(id, root, Ok(!nnp));
+    }
     if let Some(adj) = p.get("oomScoreAdj").and_then(Value::as_i64) {
         let got = fs::read_to_string("/proc/self/oom_score_adj").map(|s| s.trim().to_string()).unwrap_or_default();
         t.eq("process.oomScoreAdj", got, adj.to_string());
@@ -88,6 +95,14 @@ pub fn check_user(ctx: &Ctx, t: &mut Tap) {
     if let Some(mask) = u.get("umask").and_then(Value::as_u64) {
         let got = status_field("self", "Umask").and_then(|s| u64::from_str_radix(&s, 8).ok());
         t.eq("user.umask", got.map(|m| format!("{m:04o}")), Some(format!("{mask:04o}")));
+        // And it applies: a new file gets 0666 & ~umask.
+        let probe = format!("/tmp/umask-probe-{}", std::process::id());
+        let mode = fs::write(&probe, b"").and_then(|_| fs::metadata(&probe)).map(|m| {
+            use std::os::unix::fs::PermissionsExt;
+            format!("{:04o}", m.permissions().mode() & 0o777)
+        });
+        let _ = fs::remove_file(&probe);
+        t.eq("user.umask.new-file-mode", mode.map_err(|e| e.to_string()), Ok(format!("{:04o}", 0o666 & !mask)));
     }
 }
 

@@ -62,6 +62,15 @@ fn submount(c: &mut Case, src: &str, dest: &str) {
     }
 }
 
+/// A setuid-root copy of the checker in the rootfs, for the no_new_privs probe.
+fn suid_probe(c: &mut Case) {
+    use std::os::unix::fs::PermissionsExt;
+    let p = c.rootfs.join("conformance/checker-suid");
+    let ok = std::fs::copy(c.rootfs.join("conformance/checker"), &p).and_then(|_| std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o4755)));
+    c.tap.check("harness.suid-probe", ok.is_ok(), || format!("{ok:?}"));
+    c.expect["suid_probe"] = json!("/conformance/checker-suid");
+}
+
 fn mount(c: &mut Case, m: Value) {
     arr(&mut c.cfg, "mounts").push(m);
 }
@@ -115,6 +124,15 @@ pub fn cases() -> Vec<Def> {
             c.cfg["process"]["env"] = json!(["PATH=/bin", "EMPTY=", "WITH_EQUALS=a=b=c", "SPACES=one two  three", "UNICODE=héllo"])
         }),
         checker("process-no-new-privileges-false", &["process"], |c| c.cfg["process"]["noNewPrivileges"] = json!(false)),
+        checker("process-nnp-blocks-setuid", &["process"], |c| {
+            suid_probe(c);
+            c.cfg["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+        }),
+        checker("process-setuid-without-nnp", &["process"], |c| {
+            suid_probe(c);
+            c.cfg["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+            c.cfg["process"]["noNewPrivileges"] = json!(false);
+        }),
         checker("process-oom-score-adj", &["process"], |c| c.cfg["process"]["oomScoreAdj"] = json!(500)),
         needs_cap("process-oom-score-adj-negative", "CAP_SYS_RESOURCE", checker("", &["process"], |c| c.cfg["process"]["oomScoreAdj"] = json!(-250))),
         needs_cap("rlimit-raise-hard", "CAP_SYS_RESOURCE", checker("", &["rlimits"], |c| {
@@ -207,6 +225,12 @@ pub fn cases() -> Vec<Def> {
         }),
         checker("root-readonly", &["root"], |c| c.cfg["root"]["readonly"] = json!(true)),
         checker("root-writable", &["root"], |c| c.cfg["root"]["readonly"] = json!(false)),
+        checker("root-readonly-with-mounts", &["root", "mounts", "default-devices"], |c| {
+            c.cfg["root"]["readonly"] = json!(true);
+            mount(c, json!({"destination": "/mnt/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["rw", "nosuid", "mode=1777"]}));
+            let s = bind_dir(c, "src", "/mnt/data");
+            mount(c, json!({"destination": "/mnt/data", "type": "none", "source": s, "options": ["rbind", "rw"]}));
+        }),
         checker("hostname", &["hostname"], |c| c.cfg["hostname"] = json!("conformance-host-name")),
         checker("domainname", &["hostname"], |c| {
             c.cfg["hostname"] = json!("box");

@@ -3,7 +3,7 @@
 //! exits non-zero with a message and leaves nothing behind.
 
 use super::lifecycle::{create, created, running, sleeper, stopped};
-use super::{def, shell, Def};
+use super::{arr, def, shell, Def};
 use crate::harness::{Case, Out};
 use serde_json::json;
 use std::time::Duration;
@@ -94,8 +94,34 @@ fn missing_executable(c: &mut Case) {
     c.check_nothing_left("deleted", &id, None);
 }
 
+/// An id that is a path must be refused, and nothing may be created outside the state root.
+fn invalid_id(c: &mut Case) {
+    sleeper(c);
+    c.write_bundle();
+    for (name, id) in [("dotdot", "../escaped-id"), ("slash", "a/b"), ("empty", "")] {
+        let o = create(c, id, &[]);
+        fails(c, &format!("create[{name}]"), &o);
+    }
+    let outside = c.state_root.parent().map(|p| p.join("escaped-id")).filter(|p| p.exists());
+    c.tap.check("nothing-outside-state-root", outside.is_none(), || format!("{outside:?} was created"));
+}
+
 pub fn cases() -> Vec<Def> {
     vec![
+        def("err-invalid-id", invalid_id),
+        // runc and crun refuse these; runtime.md leaves it open, brig follows them.
+        def("err-hostname-without-uts-namespace", |c| bad_bundle(c, |c| {
+            c.cfg["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "pid"}]);
+            let _ = std::fs::write(c.bundle.join("config.json"), c.cfg.to_string());
+        })),
+        def("err-net-sysctl-in-host-network-namespace", |c| bad_bundle(c, |c| {
+            // The host's own value: should a runtime apply it anyway, nothing changes.
+            let cur = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").map(|s| s.trim().to_string()).unwrap_or_else(|_| "0".into());
+            c.cfg["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "pid"}, {"type": "uts"}]);
+            c.cfg["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": cur});
+            arr(&mut c.cfg, "mounts").retain(|m| m["type"] != "sysfs" && m["type"] != "cgroup");
+            let _ = std::fs::write(c.bundle.join("config.json"), c.cfg.to_string());
+        })),
         def("err-unknown-id", unknown_id),
         def("err-duplicate-id", duplicate_id),
         def("err-start-twice", start_twice),

@@ -24,10 +24,12 @@ fn log_dir(c: &mut Case) -> PathBuf {
     d
 }
 
-/// A hook that saves its stdin (the state) as `<name>.json` and appends `name` to `order`.
+/// A hook that saves its stdin (the state) as `<name>.json`, its network namespace as
+/// `<name>.netns`, and appends `name` to `order`.
 fn logging_hook(log: &Path, name: &str) -> Value {
     let l = log.display();
-    json!({"path": "/bin/sh", "args": ["sh", "-c", format!("cat > {l}/{name}.json; echo {name} >> {l}/order")], "env": [PATH_ENV]})
+    let script = format!("cat > {l}/{name}.json; readlink /proc/self/ns/net > {l}/{name}.netns; echo {name} >> {l}/order");
+    json!({"path": "/bin/sh", "args": ["sh", "-c", script], "env": [PATH_ENV]})
 }
 
 fn failing_hook() -> Value {
@@ -98,6 +100,7 @@ fn hooks_all(c: &mut Case) {
     let pc = (pos(&after_create, "prestart"), pos(&after_create, "createContainer"));
     c.tap.check("order.prestart-before-createContainer", matches!(pc, (Some(a), Some(b)) if a < b), || format!("order {after_create:?}"));
     let pid = c.state(&id).ok().and_then(|s| s["pid"].as_i64()).unwrap_or(0) as i32;
+    let container_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).map(|p| p.display().to_string()).unwrap_or_default();
     let o = c.rt(&["start", &id]);
     c.tap.check("start", o.ok(), || o.why());
     wait_file(&c.rootfs.join("started"), Duration::from_secs(5));
@@ -117,6 +120,14 @@ fn hooks_all(c: &mut Case) {
     c.tap.check("order.poststop-last", fin.last().map(String::as_str) == Some("poststop"), || format!("order {fin:?}"));
     for ty in TYPES {
         check_hook_state(c, &log, ty);
+    }
+    // config.md: createContainer and startContainer run in the container's namespaces, the
+    // others in the runtime's (seen through the network namespace, which the crun wrapper keeps).
+    let host_net = c.host.host_ns["net"].as_str().unwrap_or("").to_string();
+    for ty in TYPES {
+        let (want, place) = if ty == "createContainer" || ty == "startContainer" { (&container_net, "container") } else { (&host_net, "runtime") };
+        let got = std::fs::read_to_string(log.join(format!("{ty}.netns"))).map(|s| s.trim().to_string()).unwrap_or_default();
+        c.tap.check(format!("hook.{ty}.in-{place}-namespace"), !want.is_empty() && got == *want, || format!("network namespace {got:?}, want the {place}'s {want:?}"));
     }
     c.check_nothing_left("deleted", &id, Some(pid));
 }
