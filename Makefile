@@ -44,7 +44,14 @@ test-unit:
 test-integration: build
 	BRIG=$(CURDIR)/$(BRIG_DEBUG) $(CARGO) test -p brig-tests -- --test-threads=2
 
-test: deps lint test-unit test-integration
+# The OCI conformance suite against the freshly built brig; fails if a check brig is known to
+# pass (conformance/expected/brig.txt) fails. `make conformance RUNTIME=/usr/sbin/runc` runs it
+# against another runtime.
+RUNTIME ?= $(CURDIR)/$(BRIG_DEBUG)
+conformance: build
+	RUNTIME=$(RUNTIME) conformance/run.sh $(if $(filter $(CURDIR)/$(BRIG_DEBUG),$(RUNTIME)),--expect conformance/expected/brig.txt)
+
+test: deps lint test-unit test-integration conformance
 
 bench: deps release
 	./tests/bench/bench.sh $(BRIG_RELEASE)

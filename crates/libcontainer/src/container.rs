@@ -422,8 +422,12 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
         .chain(cfg.ns.join.iter().map(|j| j.fd.as_raw_fd()))
         .collect();
     let forked = clone_process(flags.bits() as u64, cgroup_fd.as_ref().map(|f| f.as_fd()));
-    for (typ, fd) in &restore {
-        let _ = nix::sched::setns(fd.as_fd(), crate::namespaces::clone_flag(*typ));
+    if matches!(forked, Ok(Forked::Parent { .. })) {
+        // Back to our own namespaces (the child keeps the joined ones: for a time namespace
+        // setns moves the caller itself).
+        for (typ, fd) in &restore {
+            let _ = nix::sched::setns(fd.as_fd(), crate::namespaces::clone_flag(*typ));
+        }
     }
     let (child, in_cgroup) = match forked? {
         Forked::Child => {
@@ -727,7 +731,11 @@ fn rootfs_config(
             .as_ref()
             .and_then(|r| r.readonly())
             .unwrap_or(false),
+        // `/` of the new mount namespace: the requested propagation (recursively) so that
+        // shared/slave relations to the host are set up before the rootfs is bound; an
+        // unbindable `/` could not be bound, so that one is applied after pivot only.
         root_propagation: prop
+            .filter(|p| !p.contains(MsFlags::MS_UNBINDABLE))
             .map(|p| p | MsFlags::MS_REC)
             .unwrap_or(MsFlags::MS_SLAVE | MsFlags::MS_REC),
         rootfs_propagation: prop,
@@ -838,7 +846,18 @@ pub fn start(root: &Path, id: &str, log: &dyn Fn(tracing::Level, &str)) -> Resul
     let mut nap = std::time::Duration::from_micros(50);
     loop {
         match nix::unistd::read(&fd, &mut buf) {
-            Ok(1) => break,
+            Ok(1) => {
+                // The init keeps its end open until execve (close-on-exec): EOF means the
+                // program runs (or the init died), and poststart may follow.
+                loop {
+                    match nix::unistd::read(&fd, &mut buf) {
+                        Err(nix::Error::EINTR) => continue,
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                }
+                break;
+            }
             Ok(_) => {
                 // No writer yet (EOF): the init is on its way into open(), or dead.
                 if !state::init_alive(&st) {

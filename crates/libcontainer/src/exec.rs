@@ -267,8 +267,10 @@ pub fn exec(mut opts: ExecOptions) -> Result<i32> {
         .chain(joins.iter().map(|(_, f)| f.as_raw_fd()))
         .collect();
     let forked = clone_process(0, cgroup_fd.as_ref().map(|f| f.as_fd()));
-    for (flag, fd) in &restore {
-        let _ = nix::sched::setns(fd.as_fd(), *flag);
+    if matches!(forked, Ok(Forked::Parent { .. })) {
+        for (flag, fd) in &restore {
+            let _ = nix::sched::setns(fd.as_fd(), *flag);
+        }
     }
     match forked? {
         Forked::Child => {

@@ -241,7 +241,7 @@ fn init(mut cfg: InitConfig) -> Result<Never, InitError> {
     // From here on brig may be gone: errors go to the container's stderr.
     READY.store(true, std::sync::atomic::Ordering::Relaxed);
     // Step 5: wait for `brig start`.
-    wait_for_start(cfg.fifo.as_fd())?;
+    let _started = wait_for_start(cfg.fifo.as_fd())?;
     drop(cfg.fifo);
     crate::hooks::run_all(
         "startContainer",
@@ -419,7 +419,7 @@ pub(crate) fn find_program(arg0: &CString, env: &[CString]) -> Result<CString, I
 
 /// Step 5: open the FIFO for writing (blocks until `brig start` opens it for reading), then
 /// write the one byte that tells start we are going.
-fn wait_for_start(fifo: BorrowedFd) -> Result<(), SysError> {
+fn wait_for_start(fifo: BorrowedFd) -> Result<OwnedFd, SysError> {
     let path = format!("/proc/self/fd/{}", fifo.as_raw_fd());
     let fd = loop {
         match nix::fcntl::open(
@@ -432,7 +432,9 @@ fn wait_for_start(fifo: BorrowedFd) -> Result<(), SysError> {
         }
     };
     nix::unistd::write(&fd, b"0").ctx("write", "exec fifo")?;
-    Ok(())
+    // Kept open (close-on-exec) until execve: `brig start` reads EOF once the program runs,
+    // and only then runs the poststart hooks.
+    Ok(fd)
 }
 
 /// Identity and privileges, in the order the kernel allows: seccomp first when it needs

@@ -461,7 +461,18 @@ pub fn pivot(cfg: &RootfsConfig) -> Result<(), RootfsError> {
     r.map_err(|source| RootfsError::Root {
         path: cfg.rootfs.clone(),
         source,
-    })
+    })?;
+    // `linux.rootfsPropagation` on the new root, now that pivot_root (which refuses shared
+    // mounts) is done.
+    if let Some(p) = cfg.rootfs_propagation {
+        sys_mount(None::<&str>, "/", None::<&str>, p, None::<&str>)
+            .ctx("mount(propagation)", "/")
+            .map_err(|source| RootfsError::Root {
+                path: cfg.rootfs.clone(),
+                source,
+            })?;
+    }
+    Ok(())
 }
 
 /// Step 4b, after pivot: sysctls, read-only paths, masked paths, read-only root.
