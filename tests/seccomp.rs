@@ -368,3 +368,252 @@ fn masked_eq_on_personality_and_clone_matches_runc() {
         assert_eq!(verdict(&ours, label), want, "{label}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4: SCMP_ACT_LOG reaches the kernel log.
+
+/// The audit records (type=1326) in the kernel log that mention `needle`.
+fn audit_records(needle: &str) -> Vec<String> {
+    let r = std::process::Command::new("dmesg")
+        .output()
+        .expect("run dmesg");
+    String::from_utf8_lossy(&r.stdout)
+        .lines()
+        .filter(|l| l.contains("type=1326") && l.contains(needle))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn log_action_writes_an_audit_record_like_runc() {
+    // Without auditd the kernel prints audit records with printk (kauditd_printk_skb), where
+    // dmesg shows them, but only when `log` is in actions_logged and under printk_ratelimit().
+    let logged = std::fs::read_to_string("/proc/sys/kernel/seccomp/actions_logged")
+        .expect("/proc/sys/kernel/seccomp/actions_logged (kernel without seccomp?)");
+    assert!(
+        logged.split_whitespace().any(|a| a == "log"),
+        "cannot observe SCMP_ACT_LOG here: `log` is not in kernel.seccomp.actions_logged ({logged:?})"
+    );
+    let env = Env::new("sc-log");
+    let profile = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_LOG"}]
+    });
+    for runtime in ["brig", "runc"] {
+        // A program name of our own, so the record is ours: comm and exe carry it.
+        let name = format!("lg{}{}", std::process::id(), &runtime[..1]);
+        let id = env.id(&format!("log-{runtime}"));
+        let exe = format!("/{name}");
+        let b = env.bundle(&id, &[exe.as_str(), "getppid"], |c| {
+            c["linux"]["seccomp"] = profile.clone()
+        });
+        std::fs::copy(probe_bin(), b.join("rootfs").join(&name)).unwrap();
+        let needle = format!("comm=\"{name}\"");
+        let mut found = Vec::new();
+        // printk_ratelimit() allows 10 messages per 5 s: a busy log may drop ours, so retry.
+        for _ in 0..3 {
+            let r = if runtime == "brig" {
+                env.run(&id, &b)
+            } else {
+                runc(&env, &id, &b)
+            };
+            assert_eq!(r.code, 0, "{runtime}: {} {}", r.stdout, r.stderr);
+            assert_eq!(
+                r.stdout, "getppid 0 0\n",
+                "{runtime}: LOG lets the call through"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            found = audit_records(&needle);
+            if !found.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_secs(5));
+        }
+        assert!(
+            !found.is_empty(),
+            "{runtime}: no audit record with {needle} in dmesg after 3 runs (actions_logged: \
+             {logged:?}; records are printk-ratelimited without auditd)"
+        );
+        let rec = &found[0];
+        for field in [
+            "syscall=110",
+            "arch=c000003e",
+            "code=0x7ffc0000",
+            &format!("exe=\"{exe}\""),
+        ] {
+            assert!(rec.contains(field), "{runtime}: {field} missing in {rec}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5: NOTIFY through linux.seccomp.listenerPath.
+
+/// What the agent got: the process-state JSON and the syscall numbers it was asked about.
+struct AgentLog {
+    state: Value,
+    fds_received: usize,
+    asked: Vec<i32>,
+}
+
+/// A seccomp agent on `path`: takes one connection, reads the state JSON and the notify fd
+/// (SCM_RIGHTS), then answers notifications until the filter has no process left:
+/// getppid (110) gets the value 4242, getuid (102) the error EXDEV.
+fn spawn_agent(path: &Path) -> std::thread::JoinHandle<AgentLog> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use std::io::Read;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let listener = std::os::unix::net::UnixListener::bind(path).unwrap();
+    std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 2]);
+        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+        let msg = recvmsg::<()>(
+            conn.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::empty(),
+        )
+        .expect("recvmsg from the runtime");
+        let n = msg.bytes;
+        let mut fds = Vec::new();
+        for c in msg.cmsgs().unwrap() {
+            if let ControlMessageOwned::ScmRights(r) = c {
+                // SAFETY: SCM_RIGHTS just installed these fds in our table; we own them now.
+                fds.extend(r.into_iter().map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }));
+            }
+        }
+        let mut body = buf[..n].to_vec();
+        // runc keeps the connection open while the container runs: read until the JSON is whole.
+        conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let state: Value = loop {
+            match serde_json::from_slice(&body) {
+                Ok(v) => break v,
+                Err(e) if e.is_eof() => {
+                    let mut more = [0u8; 4096];
+                    let n = conn.read(&mut more).expect("read the process state");
+                    assert!(
+                        n > 0,
+                        "EOF inside the state JSON: {}",
+                        String::from_utf8_lossy(&body)
+                    );
+                    body.extend_from_slice(&more[..n]);
+                }
+                Err(e) => panic!("{e}: {}", String::from_utf8_lossy(&body)),
+            }
+        };
+        let mut asked = Vec::new();
+        if let Some(notify) = fds.first() {
+            loop {
+                let mut p = libc::pollfd {
+                    fd: notify.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd.
+                let r = unsafe { libc::poll(&mut p, 1, 10_000) };
+                if r <= 0 || p.revents & libc::POLLIN == 0 {
+                    break; // timeout, or POLLHUP: no process left under the filter
+                }
+                // SAFETY: seccomp_notif is plain data; the kernel wants it zeroed.
+                let mut req: libc::seccomp_notif = unsafe { std::mem::zeroed() };
+                // SAFETY: RECV writes one seccomp_notif into `req`.
+                if unsafe {
+                    libc::ioctl(notify.as_raw_fd(), libc::SECCOMP_IOCTL_NOTIF_RECV, &mut req)
+                } < 0
+                {
+                    continue; // the notifying process went away (ENOENT)
+                }
+                asked.push(req.data.nr);
+                let (val, error) = match req.data.nr {
+                    110 => (4242, 0),
+                    _ => (0, -libc::EXDEV),
+                };
+                let mut resp = libc::seccomp_notif_resp {
+                    id: req.id,
+                    val,
+                    error,
+                    flags: 0,
+                };
+                // SAFETY: SEND reads one seccomp_notif_resp.
+                unsafe {
+                    libc::ioctl(
+                        notify.as_raw_fd(),
+                        libc::SECCOMP_IOCTL_NOTIF_SEND,
+                        &mut resp,
+                    )
+                };
+            }
+        }
+        AgentLog {
+            state,
+            fds_received: fds.len(),
+            asked,
+        }
+    })
+}
+
+#[test]
+fn notify_reaches_the_agent_and_its_answer_reaches_the_program_like_runc() {
+    let env = Env::new("sc-notify");
+    let mut outputs = Vec::new();
+    for runtime in ["brig", "runc"] {
+        let sock = env.dir.join(format!("agent-{runtime}.sock"));
+        let agent = spawn_agent(&sock);
+        let id = env.id(&format!("nt-{runtime}"));
+        let profile = json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "listenerPath": sock,
+            "listenerMetadata": "brig-test-metadata",
+            "syscalls": [{"names": ["getppid", "getuid"], "action": "SCMP_ACT_NOTIFY"}]
+        });
+        let b = probe_bundle(&env, &id, &["getpid", "getppid", "getuid"], profile);
+        let r = if runtime == "brig" {
+            env.run(&id, &b)
+        } else {
+            runc(&env, &id, &b)
+        };
+        assert_eq!(r.code, 0, "{runtime}: {} {}", r.stdout, r.stderr);
+        assert_eq!(
+            r.stdout, "getpid 1 0\ngetppid 4242 0\ngetuid -1 18\n",
+            "{runtime}: the agent's answers reach the program"
+        );
+        let log = agent.join().expect("agent thread");
+        assert_eq!(log.fds_received, 1, "{runtime}: one fd with SCM_RIGHTS");
+        assert_eq!(log.asked, vec![110, 102], "{runtime}: getppid, then getuid");
+        let s = &log.state;
+        assert_eq!(s["fds"], json!(["seccompFd"]), "{runtime}: {s}");
+        assert_eq!(s["metadata"], "brig-test-metadata", "{runtime}: {s}");
+        assert_eq!(s["state"]["id"], id.as_str(), "{runtime}: {s}");
+        assert!(s["ociVersion"].is_string(), "{runtime}: {s}");
+        assert!(
+            s["pid"].as_i64().unwrap_or(0) > 1,
+            "{runtime}: host pid in {s}"
+        );
+        assert_eq!(s["state"]["pid"], s["pid"], "{runtime}: {s}");
+        assert_eq!(s["state"]["bundle"], b.to_str().unwrap(), "{runtime}: {s}");
+        outputs.push(s.clone());
+    }
+    // Same document shape from both runtimes.
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.extend(
+            v["state"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|s| format!("state.{s}")),
+        );
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(&outputs[0]),
+        keys(&outputs[1]),
+        "brig {} runc {}",
+        outputs[0],
+        outputs[1]
+    );
+}
