@@ -617,3 +617,80 @@ fn notify_reaches_the_agent_and_its_answer_reaches_the_program_like_runc() {
         outputs[1]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6: a profile that blocks execve itself.
+
+#[test]
+fn blocked_execve_gives_a_readable_error_like_runc() {
+    let env = Env::new("sc-exec");
+    let profile = json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["execve", "execveat"], "action": "SCMP_ACT_ERRNO"}]
+    });
+    let edit = |c: &mut Value| c["linux"]["seccomp"] = profile.clone();
+    // `run`: the init's error reaches brig's stderr, one line naming the call and the program.
+    let id = env.id("ex");
+    let b = env.bundle(&id, &["true"], edit);
+    let ours = env.run(&id, &b);
+    assert_eq!(ours.code, 1, "{ours:?}", ours = ours.stderr);
+    assert_eq!(ours.stderr, "brig: execve true: Operation not permitted\n");
+    env.assert_gone(&id);
+    // runc: the same failure and exit code; its text names the resolved path instead.
+    let rid = env.id("ex-runc");
+    let rb = env.bundle(&rid, &["true"], edit);
+    let theirs = runc(&env, &rid, &rb);
+    assert_eq!(theirs.code, 1, "{}", theirs.stderr);
+    assert_eq!(theirs.stderr, "exec /bin/true: operation not permitted\n");
+    // create + start: the filter is installed after `start`, so both succeed and the message
+    // goes to the container's stderr (here a file given to `create`, which init inherits).
+    let id = env.id("ex2");
+    let b = env.bundle(&id, &["true"], edit);
+    let err = env.dir.join("ex2.stderr");
+    let st = env
+        .cmd()
+        .args(["create", "--bundle", b.to_str().unwrap(), &id])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .status()
+        .unwrap();
+    assert!(st.success(), "{}", std::fs::read_to_string(&err).unwrap());
+    env.brig(&["start", &id]).ok();
+    env.wait_status(&id, "stopped");
+    assert_eq!(
+        std::fs::read_to_string(&err).unwrap(),
+        "brig: execve true: Operation not permitted\n"
+    );
+    env.brig(&["delete", &id]).ok();
+    env.assert_gone(&id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7: defaultErrnoRet with an allowlist.
+
+#[test]
+fn default_errno_ret_38_gives_enosys_for_unlisted_syscalls_like_runc() {
+    let env = Env::new("sc-enosys");
+    // What the runtimes' inits (after the filter: runc checks /proc/self/fd with fstatfs) and a
+    // static Rust program need, nothing more.
+    let allowed = "execve brk arch_prctl set_tid_address set_robust_list rseq prlimit64 mmap \
+        munmap mprotect mremap madvise readlink getrandom write writev exit exit_group \
+        sigaltstack rt_sigaction rt_sigprocmask rt_sigreturn poll ppoll ioctl sched_getaffinity \
+        openat read close fstat newfstatat statx fcntl close_range umask futex getpid fstatfs \
+        statfs getdents64 lseek";
+    let profile = json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "defaultErrnoRet": 38,
+        "architectures": ["SCMP_ARCH_X86_64"],
+        "syscalls": [{"names": allowed.split_whitespace().collect::<Vec<_>>(), "action": "SCMP_ACT_ALLOW"}]
+    });
+    // getppid is old and unlisted (the default action), clone3 and mseal are newer than anything
+    // listed, 500 is no syscall at all: all four must say ENOSYS, so glibc falls back from clone3.
+    let args = ["getpid", "clone3", "getppid", "mseal", "unknown"];
+    let (ours, theirs) = probe_both(&env, "en", &args, &profile);
+    assert_same_verdicts("allowlist with defaultErrnoRet 38", &ours, &theirs);
+    assert_eq!(
+        ours,
+        "getpid 1 0\ngetppid -1 38\nclone3/null -1 38\nmseal/empty -1 38\nunknown/500 -1 38\n"
+    );
+}
