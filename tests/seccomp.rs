@@ -634,7 +634,10 @@ fn blocked_execve_gives_a_readable_error_like_runc() {
     let b = env.bundle(&id, &["true"], edit);
     let ours = env.run(&id, &b);
     assert_eq!(ours.code, 1, "{ours:?}", ours = ours.stderr);
-    assert_eq!(ours.stderr, "brig: execve true: Operation not permitted\n");
+    assert_eq!(
+        ours.stderr,
+        "brig: execve `/bin/true`: Operation not permitted\n"
+    );
     env.assert_gone(&id);
     // runc: the same failure and exit code; its text names the resolved path instead.
     let rid = env.id("ex-runc");
@@ -659,7 +662,7 @@ fn blocked_execve_gives_a_readable_error_like_runc() {
     env.wait_status(&id, "stopped");
     assert_eq!(
         std::fs::read_to_string(&err).unwrap(),
-        "brig: execve true: Operation not permitted\n"
+        "brig: execve `/bin/true`: Operation not permitted\n"
     );
     env.brig(&["delete", &id]).ok();
     env.assert_gone(&id);

@@ -279,7 +279,7 @@ fn init(mut cfg: InitConfig) -> Result<Never, InitError> {
     Err(match err {
         nix::Error::EACCES => InitError::NotExecutable(name),
         nix::Error::ENOENT => InitError::NotFound(name),
-        e => SysError::new("execve", name, e).into(),
+        e => SysError::new("execve", format!("`{}`", program.to_string_lossy()), e).into(),
     })
 }
 
