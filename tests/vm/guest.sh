@@ -8,13 +8,15 @@ BB=/run/brig-vm/bin/busybox
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/run/brig-vm/bin
 export HOME=/root TERM=dumb LANG=C.UTF-8 SHELL=/bin/bash
 
-# Raw output on ttyS1: no \n -> \r\n; tcsetattr(TCSADRAIN) again before poweroff flushes the UART.
-stty -F /dev/ttyS1 raw -echo 2>/dev/null
-exec >/dev/ttyS1 2>&1
+# The output channel is a virtio console, streamed by run.sh. Raw: no \n -> \r\n; tcsetattr(TCSADRAIN) again
+# before poweroff waits for it to drain.
+OUT_TTY=/dev/hvc0
+stty -F $OUT_TTY raw -echo 2>/dev/null
+exec >$OUT_TTY 2>&1
 
 poweroff_with() { # RC
   echo "$1" > "$S/rc"
-  stty -F /dev/ttyS1 raw -echo 2>/dev/null
+  stty -F $OUT_TTY raw -echo 2>/dev/null
   cd /; sync; umount "$BRIG_VM_OUT" 2>/dev/null; umount /run/brig-vm/share 2>/dev/null
   $BB poweroff -f
   exit "$1"   # PID 1 exiting panics the kernel, and qemu -no-reboot exits: run.sh still gets no rc => 125
@@ -36,6 +38,8 @@ mount -t securityfs -o nosuid,nodev,noexec securityfs /sys/kernel/security 2>/de
 ln -sfn /proc/self/fd /dev/fd; ln -sfn /proc/self/fd/0 /dev/stdin
 ln -sfn /proc/self/fd/1 /dev/stdout; ln -sfn /proc/self/fd/2 /dev/stderr
 mount --make-rshared /
+K=$(uname -r)   # the guest kernel's modules, from the run.sh cache seen through the host root
+mkdir -p "/lib/modules/$K" && mount --bind "$BRIG_VM_MODULES" "/lib/modules/$K" || fail "bind $BRIG_VM_MODULES"
 echo /run/brig-vm/bin/modprobe > /proc/sys/kernel/modprobe   # the host root may have no kmod
 hostname "brig-vm-$L"
 ip link set lo up 2>/dev/null || $BB ip link set lo up

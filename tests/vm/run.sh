@@ -30,6 +30,7 @@
 #   BRIG_VM_KERNEL_PKG   Debian kernel package, default: the one linux-image-amd64 depends on
 #   BRIG_VM_MEM          guest memory, MiB (default 3072)     BRIG_VM_SMP     guest CPUs (default 2)
 #   BRIG_VM_TIMEOUT      seconds per layout (default 1800)    BRIG_VM_ACCEL   tcg (default) | kvm
+#   BRIG_VM_BOOT_TIMEOUT seconds until the test command must have started (default 300)
 #   BRIG_VM_CGROUP       cgroup COMMAND runs in, in every hierarchy (default /system.slice/brig-test.service,
 #                        as a systemd service would be; empty = the root cgroup)
 #   BRIG_VM_V1_COMOUNT   v1 hierarchies that hold several controllers, default "cpu,cpuacct net_cls,net_prio"
@@ -51,6 +52,7 @@ OUTROOT=${BRIG_VM_OUT:-$REPO/target/vm}
 MEM=${BRIG_VM_MEM:-3072}
 SMP=${BRIG_VM_SMP:-2}
 TIMEOUT=${BRIG_VM_TIMEOUT:-1800}
+BOOT_TIMEOUT=${BRIG_VM_BOOT_TIMEOUT:-300}
 ACCEL=${BRIG_VM_ACCEL:-tcg}
 CGROUP=${BRIG_VM_CGROUP-/system.slice/brig-test.service}
 V1_COMOUNT=${BRIG_VM_V1_COMOUNT-cpu,cpuacct net_cls,net_prio}
@@ -135,14 +137,15 @@ setup() {
 
   # initramfs: busybox, tests/vm/init and the modules needed to reach the 9p shares; rebuilt when any changes
   local stamp t m need=""
-  stamp=$( (cat "$HERE/init" /bin/busybox; echo "$KVER") | md5sum | cut -c1-12)
+  local mods="virtio_pci virtio_console 9pnet_virtio 9p overlay"
+  stamp=$( (cat "$HERE/init" /bin/busybox; echo "$KVER $mods") | md5sum | cut -c1-12)
   INITRD=$CACHE/initrd-$stamp.gz
   if [ ! -f "$INITRD" ]; then
     t=$(mktemp -d "$CACHE/initrd.XXXXXX")
     mkdir -p "$t"/{bin,dev,proc,sys,lib/modules/"$KVER"}
     cp /bin/busybox "$t/bin/busybox"; ln -s busybox "$t/bin/sh"
     cp "$HERE/init" "$t/init"; chmod 755 "$t/init"
-    for m in virtio_pci 9pnet_virtio 9p overlay; do
+    for m in $mods; do
       need="$need $(awk -v m="$m" '{n=$1; sub(/:$/,"",n); sub(/.*\//,"",n); sub(/\.ko.*$/,"",n);
                                    if (n==m) {sub(/:/,""); print}}' "$MODDIR/modules.dep")"
     done
@@ -169,7 +172,7 @@ trap 'cleanup; exit 143' TERM
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 boot() { # LAYOUT; sets RC and the timing globals
-  local layout=$1 out=$OUTROOT/$1 ctl append tailpid t0 t1 n v
+  local layout=$1 out=$OUTROOT/$1 ctl append tailpid dogpid t0 t1 n v
   # the share is the result dir: empty it, but only if it is ours (or empty)
   if [ -d "$out" ] && [ -n "$(ls -A "$out")" ] && [ ! -d "$out/.brig-vm" ]; then
     die "$out exists and was not made by brig-vm; not emptying it"
@@ -181,13 +184,14 @@ boot() { # LAYOUT; sets RC and the timing globals
   {
     printf 'BRIG_VM_LAYOUT=%q\nBRIG_VM_REPO=%q\nBRIG_VM_OUT=%q\nBRIG_VM_CGROUP=%q\n' "$layout" "$REPO" "$out" "$CGROUP"
     printf 'BRIG_VM_V1_COMOUNT=%q\nBRIG_VM_V1_CONTROLLERS=%q\n' "$V1_COMOUNT" "$V1_CONTROLLERS"
+    printf 'BRIG_VM_MODULES=%q\n' "$MODDIR"
     printf 'BRIG_VM_CMD=('; printf '%q ' "${CMD[@]}"; printf ')\n'
     for n in $PASS_ENV; do
       if [ -n "${!n+x}" ]; then v=${!n}; printf 'export %s=%q\n' "$n" "$v"; fi
     done
   } > "$ctl/control"
 
-  append="console=ttyS0 quiet panic=-1 8250.nr_uarts=2"
+  append="console=ttyS0 quiet panic=-1"
   [ "$layout" = v2 ] && append="$append cgroup_no_v1=all"   # no v1 hierarchy can be mounted at all
   append="$append ${BRIG_VM_APPEND:-}"
 
@@ -196,18 +200,22 @@ boot() { # LAYOUT; sets RC and the timing globals
   echo "== brig-vm $layout: booting $KVER ($ACCEL, ${SMP} cpus, ${MEM} MiB); logs in $out"
   t0=$(date +%s.%N)
   # shellcheck disable=SC2086
-  timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${ACCEL_ARGS[@]}" -smp "$SMP" -m "$MEM" \
+  timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${ACCEL_ARGS[@]}" -machine pc -smp "$SMP" -m "$MEM" \
     -nodefaults -no-user-config -display none -monitor none -no-reboot \
     -kernel "$CACHE/kernel/vmlinux" -initrd "$INITRD" -append "$append" \
-    -serial "file:$RUN/console.log" -serial "file:$RUN/output.log" \
+    -serial "file:$RUN/console.log" \
+    -chardev "file,id=out,path=${RUN//,/,,}/output.log" \
+    -device virtio-serial-pci -device virtconsole,chardev=out \
     -fsdev local,id=fsroot,path=/,security_model=passthrough,readonly=on,multidevs=remap \
-    -device virtio-9p-pci,fsdev=fsroot,mount_tag=hostroot \
+    -device "virtio-9p-pci,fsdev=fsroot,mount_tag=hostroot" \
     -fsdev "local,id=fsshare,path=${out//,/,,},security_model=passthrough,multidevs=remap" \
-    -device virtio-9p-pci,fsdev=fsshare,mount_tag=share \
-    -fsdev "local,id=fsmods,path=${MODDIR//,/,,},security_model=passthrough,readonly=on" \
-    -device virtio-9p-pci,fsdev=fsmods,mount_tag=modules \
+    -device "virtio-9p-pci,fsdev=fsshare,mount_tag=share" \
     ${BRIG_VM_QEMU_EXTRA:-} </dev/null >"$RUN/qemu.err" 2>&1 &
   QPID=$!
+  # boot watchdog: the guest prints its first line when the test command starts
+  ( sleep "$BOOT_TIMEOUT" & sp=$!; trap 'kill $sp; exit' TERM; wait $sp
+    [ -s "$RUN/output.log" ] || { : > "$RUN/boot-timeout"; kill "$QPID"; } ) 2>/dev/null &
+  dogpid=$!
   # stream: tail follows the UART file until qemu (via timeout) is gone
   tail -s 0.2 -n +1 -F --pid="$QPID" "$RUN/output.log" 2>/dev/null | sed -u "s/^/[$layout] /" &
   tailpid=$!
@@ -215,6 +223,7 @@ boot() { # LAYOUT; sets RC and the timing globals
   set +e; wait "$QPID"; QRC=$?; set -e
   QPID=
   t1=$(date +%s.%N)
+  kill "$dogpid" 2>/dev/null || true; wait "$dogpid" 2>/dev/null || true
   wait "$tailpid" 2>/dev/null || true
   cp "$RUN/output.log" "$out/output.log"; cp "$RUN/console.log" "$out/console.log"
 
@@ -226,7 +235,8 @@ boot() { # LAYOUT; sets RC and the timing globals
   if [ -f "$ctl/rc" ]; then
     RC=$(cat "$ctl/rc")
   else
-    if [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then RC=124; echo "brig-vm $layout: timeout after ${TIMEOUT}s" >&2
+    if [ -f "$RUN/boot-timeout" ]; then RC=124; echo "brig-vm $layout: no boot within ${BOOT_TIMEOUT}s" >&2
+    elif [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then RC=124; echo "brig-vm $layout: timeout after ${TIMEOUT}s" >&2
     else RC=125; fi
     echo "brig-vm $layout: no exit status from the guest (qemu rc $QRC); qemu stderr and kernel console tail:" >&2
     sed 's/^/  /' "$RUN/qemu.err" >&2
