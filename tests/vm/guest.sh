@@ -29,6 +29,7 @@ fail() { echo "brig-vm guest: $*"; poweroff_with 125; }
 
 # shellcheck source=/dev/null
 . "$S/control" || fail "cannot read $S/control"
+case :$PATH: in *:/run/brig-vm/bin:*) ;; *) PATH=$PATH:/run/brig-vm/bin ;; esac
 L=$BRIG_VM_LAYOUT
 export BRIG_VM_LAYOUT BRIG_VM_REPO BRIG_VM_OUT BRIG_VM_CGROUP
 

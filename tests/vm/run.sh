@@ -11,8 +11,8 @@
 # RAM. Fresh tmpfs on /run /tmp /dev/shm; no systemd, no network but lo. The cgroup layout is built by
 # tests/vm/guest.sh (PID 1) before COMMAND runs. The guest sees the kernel in its own /lib/modules.
 #
-# Output: COMMAND's stdout+stderr stream to this script's stdout, each line prefixed "[LAYOUT] " (through an
-# emulated UART, ~250 KB/s under TCG: put bulky logs in $BRIG_VM_OUT, see below). After each layout one line
+# Output: COMMAND's stdout+stderr stream to this script's stdout, each line prefixed "[LAYOUT] " (through a
+# virtio console; still, put bulky logs in $BRIG_VM_OUT and print a summary). After each layout one line
 # "== brig-vm LAYOUT: PASS|FAIL (rc N) boot Xs setup Ys tests Zs wall Ws", and for several layouts a summary
 # table. boot = guest uptime when guest.sh starts (kernel + initramfs), setup = cgroup layout and mounts,
 # tests = the test command, wall = the whole qemu run seen from the host (adds qemu/BIOS start and poweroff).
@@ -40,8 +40,8 @@
 #   BRIG_VM_V1_CONTROLLERS  controllers to mount on v1/hybrid, default every enabled one in /proc/cgroups; in
 #                        hybrid the others stay on cgroup2 (e.g. "cpu cpuacct cpuset memory devices freezer
 #                        blkio pids" with BRIG_VM_V1_COMOUNT="" mimics a host that leaves hugetlb to v2)
-#   BRIG_VM_PASS_ENV     names of host variables to export inside (default "RUST_BACKTRACE RUST_LOG
-#                        BRIG_VM_TEST_BINS")
+#   BRIG_VM_PASS_ENV     names of host variables to export inside (default "PATH RUST_BACKTRACE RUST_LOG
+#                        BRIG_VM_TEST_BINS BRIG_VM_TEST_ARGS"; the guest has the host's files, so PATH fits)
 #   BRIG_VM_BIOS         firmware, default /usr/share/qemu/qboot.rom when present (else qemu's SeaBIOS)
 #   BRIG_VM_APPEND       extra kernel command line     BRIG_VM_QEMU_EXTRA   extra qemu args (word-split)
 #   BRIG_VM_VERBOSE=1    stream the kernel console to stderr too
@@ -60,7 +60,7 @@ ACCEL=${BRIG_VM_ACCEL:-tcg}
 CGROUP=${BRIG_VM_CGROUP-/system.slice/brig-test.service}
 V1_COMOUNT=${BRIG_VM_V1_COMOUNT-cpu,cpuacct net_cls,net_prio}
 V1_CONTROLLERS=${BRIG_VM_V1_CONTROLLERS:-}
-PASS_ENV=${BRIG_VM_PASS_ENV-RUST_BACKTRACE RUST_LOG BRIG_VM_TEST_BINS}
+PASS_ENV=${BRIG_VM_PASS_ENV-PATH RUST_BACKTRACE RUST_LOG BRIG_VM_TEST_BINS BRIG_VM_TEST_ARGS}
 
 die() { echo "brig-vm: $*" >&2; exit 125; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
