@@ -12,7 +12,7 @@
 # tests/vm/guest.sh (PID 1) before COMMAND runs. The guest sees the kernel in its own /lib/modules.
 #
 # Output: COMMAND's stdout+stderr stream to this script's stdout, each line prefixed "[LAYOUT] " (through a
-# virtio console; still, put bulky logs in $BRIG_VM_OUT and print a summary). After each layout one line
+# virtio-serial port; still, put bulky logs in $BRIG_VM_OUT and print a summary). After each layout one line
 # "== brig-vm LAYOUT: PASS|FAIL (rc N) boot Xs setup Ys tests Zs wall Ws", and for several layouts a summary
 # table. boot = guest uptime when guest.sh starts (kernel + initramfs), setup = cgroup layout and mounts,
 # tests = the test command, wall = the whole qemu run seen from the host (adds qemu/BIOS start and poweroff).
@@ -211,7 +211,7 @@ boot() { # LAYOUT; sets RC and the timing globals
     -kernel "$CACHE/kernel/vmlinux" -initrd "$INITRD" -append "$append" \
     -serial "file:$RUN/console.log" \
     -chardev "file,id=out,path=${RUN//,/,,}/output.log" \
-    -device virtio-serial-pci -device virtconsole,chardev=out \
+    -device virtio-serial-pci -device virtserialport,chardev=out,name=brig-vm.out \
     -fsdev local,id=fsroot,path=/,security_model=passthrough,readonly=on,multidevs=remap \
     -device "virtio-9p-pci,fsdev=fsroot,mount_tag=hostroot" \
     -fsdev "local,id=fsshare,path=${out//,/,,},security_model=passthrough,multidevs=remap" \
