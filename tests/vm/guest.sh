@@ -33,7 +33,7 @@ fail() { echo "brig-vm guest: $*"; poweroff_with 125; }
 . "$S/control" || fail "cannot read $S/control"
 case :$PATH: in *:/run/brig-vm/bin:*) ;; *) PATH=$PATH:/run/brig-vm/bin ;; esac
 L=$BRIG_VM_LAYOUT
-export BRIG_VM_LAYOUT BRIG_VM_REPO BRIG_VM_OUT BRIG_VM_CGROUP
+export BRIG_VM_LAYOUT BRIG_VM_REPO BRIG_VM_OUT BRIG_VM_CGROUP BRIG_VM_V1_COMOUNT BRIG_VM_V1_CONTROLLERS
 
 # ---------------------------------------------------------------- system mounts (what systemd would make)
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp

@@ -21,7 +21,7 @@
 #
 # Inside, COMMAND sees: BRIG_VM_LAYOUT (v2|v1|hybrid), BRIG_VM_REPO (repo path), BRIG_VM_OUT (a directory
 # shared read-write with the host at the same path, = $BRIG_VM_OUT/LAYOUT here; persists after the run),
-# BRIG_VM_CGROUP, and the variables named in BRIG_VM_PASS_ENV.
+# BRIG_VM_CGROUP, BRIG_VM_V1_COMOUNT, BRIG_VM_V1_CONTROLLERS, and the variables named in BRIG_VM_PASS_ENV.
 #
 # env:
 #   BRIG_VM_TEST_CMD     default command (bash -c string); args after -- win
