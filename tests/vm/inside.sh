@@ -51,7 +51,7 @@ cg_mounts() {
 
 # cg_file PID CONTROLLER V1FILE V2FILE: the file of PID's cgroup that holds CONTROLLER's setting
 cg_file() {
-  local pid=$1 ctl=$2 v1=$3 v2=$4 id ctls path v2path= mnt
+  local pid=$1 ctl=$2 v1=$3 v2=$4 id ctls path v2path='' mnt
   while IFS=: read -r id ctls path; do
     if [ "$id" = 0 ] && [ -z "$ctls" ]; then v2path=$path; continue; fi
     case ,$ctls, in

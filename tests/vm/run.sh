@@ -86,6 +86,7 @@ fi
 # qboot (qemu-system-data) jumps straight to the kernel: ~2.5 s less than SeaBIOS under TCG
 BIOS_ARGS=()
 if [ -f "${BRIG_VM_BIOS:-/usr/share/qemu/qboot.rom}" ]; then BIOS_ARGS=(-bios "${BRIG_VM_BIOS:-/usr/share/qemu/qboot.rom}"); fi
+# shellcheck disable=SC2054  # the commas are qemu's
 case $ACCEL in
   tcg) ACCEL_ARGS=(-accel tcg,thread=multi -cpu max) ;;
   kvm) ACCEL_ARGS=(-accel kvm -cpu host) ;;
@@ -233,7 +234,7 @@ boot() { # LAYOUT; sets RC and the timing globals
   wait "$tailpid" 2>/dev/null || true
   cp "$RUN/output.log" "$out/output.log"; cp "$RUN/console.log" "$out/console.log"
 
-  WALL=$(secs "$t0" "$t1"); BOOT=?; SETUP=?; TESTS=?
+  WALL=$(secs "$t0" "$t1"); BOOT='?'; SETUP='?'; TESTS='?'
   if [ -f "$ctl/times" ]; then   # guest uptimes: guest.sh start, test command start, test command end
     read -r a b c < "$ctl/times" || true
     BOOT=$(secs 0 "$a"); SETUP=$(secs "$a" "$b"); TESTS=$(secs "$b" "$c")
