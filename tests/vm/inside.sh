@@ -7,8 +7,11 @@
 # Tests, in this order:
 #   layout          the cgroup mounts are exactly those of $BRIG_VM_LAYOUT; notes the controllers seen
 #   make-test-host  `make -C $BRIG_VM_REPO test-host`, only if the Makefile has that target
-#   <binary name>   each executable in $BRIG_VM_TEST_BINS (space-separated paths, e.g. the test binaries that
-#                   `cargo test --no-run` built on the host), run with $BRIG_VM_TEST_ARGS
+#   PKG.TARGET      each line "EXECUTABLE PACKAGE_DIR" of the file $BRIG_VM_TEST_LIST (written on the host by
+#                   tests/vm/build-tests.sh), run as `cargo test` would: cwd PACKAGE_DIR, CARGO_MANIFEST_DIR set;
+#                   named after the package dir and the executable without its hash (libcontainer.libcontainer)
+#   <binary name>   each executable in $BRIG_VM_TEST_BINS (space-separated paths)
+#                   both with the arguments in $BRIG_VM_TEST_ARGS (e.g. "--test-threads=1")
 #   runc-smoke      runc runs a busybox bundle with memory and pids limits; the values are read back from
 #   crun-smoke      the container's cgroup files, outside and inside; then the time of a trivial `run`
 # Add a test: write a function that returns non-zero on failure and call `run_test NAME FUNCTION [ARGS...]`.
@@ -99,7 +102,8 @@ t_layout() {
 
 t_make() { make -C "$REPO" test-host; }
 
-t_bin() { # BINARY
+t_bin() { # BINARY [PACKAGE_DIR]
+  if [ -n "${2:-}" ]; then cd "$2" || return 1; export CARGO_MANIFEST_DIR=$2; fi
   # shellcheck disable=SC2086
   "$1" ${BRIG_VM_TEST_ARGS:-}
 }
@@ -196,6 +200,18 @@ t_smoke() { # RUNTIME
 exec 4>&1   # run_test: fd 3 of a test = this stdout, for notes
 run_test layout t_layout
 if make -C "$REPO" -n test-host >/dev/null 2>&1; then run_test make-test-host t_make; fi
+if [ -n "${BRIG_VM_TEST_LIST:-}" ]; then
+  if [ -r "$BRIG_VM_TEST_LIST" ]; then
+    while read -r bin dir; do
+      [ -n "$bin" ] || continue
+      name=${bin##*/}; name=${name%-*}
+      run_test "${dir##*/}.$name" t_bin "$bin" "$dir"
+    done < "$BRIG_VM_TEST_LIST"
+  else
+    run_test test-list false   # a missing list must not pass silently
+    echo "  test-list: cannot read BRIG_VM_TEST_LIST=$BRIG_VM_TEST_LIST"
+  fi
+fi
 for bin in ${BRIG_VM_TEST_BINS:-}; do run_test "$(basename "$bin")" t_bin "$bin"; done
 run_test runc-smoke t_smoke runc
 run_test crun-smoke t_smoke crun

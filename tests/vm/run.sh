@@ -41,7 +41,8 @@
 #                        hybrid the others stay on cgroup2 (e.g. "cpu cpuacct cpuset memory devices freezer
 #                        blkio pids" with BRIG_VM_V1_COMOUNT="" mimics a host that leaves hugetlb to v2)
 #   BRIG_VM_PASS_ENV     names of host variables to export inside (default "PATH RUST_BACKTRACE RUST_LOG
-#                        BRIG_VM_TEST_BINS BRIG_VM_TEST_ARGS"; the guest has the host's files, so PATH fits)
+#                        BRIG_VM_TEST_LIST BRIG_VM_TEST_BINS BRIG_VM_TEST_ARGS"; the guest has the host's files,
+#                        so PATH fits; the BRIG_VM_TEST_* ones are read by tests/vm/inside.sh)
 #   BRIG_VM_BIOS         firmware, default /usr/share/qemu/qboot.rom when present (else qemu's SeaBIOS)
 #   BRIG_VM_APPEND       extra kernel command line     BRIG_VM_QEMU_EXTRA   extra qemu args (word-split)
 #   BRIG_VM_VERBOSE=1    stream the kernel console to stderr too
@@ -60,7 +61,7 @@ ACCEL=${BRIG_VM_ACCEL:-tcg}
 CGROUP=${BRIG_VM_CGROUP-/system.slice/brig-test.service}
 V1_COMOUNT=${BRIG_VM_V1_COMOUNT-cpu,cpuacct net_cls,net_prio}
 V1_CONTROLLERS=${BRIG_VM_V1_CONTROLLERS:-}
-PASS_ENV=${BRIG_VM_PASS_ENV-PATH RUST_BACKTRACE RUST_LOG BRIG_VM_TEST_BINS BRIG_VM_TEST_ARGS}
+PASS_ENV=${BRIG_VM_PASS_ENV-PATH RUST_BACKTRACE RUST_LOG BRIG_VM_TEST_LIST BRIG_VM_TEST_BINS BRIG_VM_TEST_ARGS}
 
 die() { echo "brig-vm: $*" >&2; exit 125; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
