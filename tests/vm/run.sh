@@ -167,6 +167,9 @@ setup() {
 }
 
 # ---------------------------------------------------------------- one boot
+# If this script is killed outright (SIGKILL), pdeathsig takes timeout and qemu down with it.
+REAPER=()
+if setpriv --help 2>/dev/null | grep -q -- --pdeathsig; then REAPER=(setpriv --pdeathsig KILL); fi
 QPID=
 RUN=
 cleanup() {
@@ -208,7 +211,7 @@ boot() { # LAYOUT; sets RC and the timing globals
   echo "== brig-vm $layout: booting $KVER ($ACCEL, ${SMP} cpus, ${MEM} MiB); logs in $out"
   t0=$(date +%s.%N)
   # shellcheck disable=SC2086
-  timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${ACCEL_ARGS[@]}" -machine pc "${BIOS_ARGS[@]}" -smp "$SMP" -m "$MEM" \
+  "${REAPER[@]}" timeout -k 5 "$TIMEOUT" "${REAPER[@]}" qemu-system-x86_64 "${ACCEL_ARGS[@]}" -machine pc "${BIOS_ARGS[@]}" -smp "$SMP" -m "$MEM" \
     -nodefaults -no-user-config -display none -monitor none -no-reboot \
     -kernel "$CACHE/kernel/vmlinux" -initrd "$INITRD" -append "$append" \
     -serial "file:$RUN/console.log" \
