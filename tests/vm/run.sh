@@ -227,7 +227,7 @@ boot() { # LAYOUT; sets RC and the timing globals
   ( sleep "$BOOT_TIMEOUT" & sp=$!; trap 'kill $sp; exit' TERM; wait $sp
     [ -s "$RUN/output.log" ] || { : > "$RUN/boot-timeout"; kill "$QPID"; } ) 2>/dev/null &
   dogpid=$!
-  # stream: tail follows the UART file until qemu (via timeout) is gone
+  # stream: tail follows the port's file until qemu (via timeout) is gone
   tail -s 0.2 -n +1 -F --pid="$QPID" "$RUN/output.log" 2>/dev/null | sed -u "s/^/[$layout] /" &
   tailpid=$!
   if [ -n "${BRIG_VM_VERBOSE:-}" ]; then tail -s 0.2 -n +1 -F --pid="$QPID" "$RUN/console.log" >&2 2>/dev/null & fi
@@ -261,7 +261,8 @@ boot() { # LAYOUT; sets RC and the timing globals
 
 mkdir -p "$CACHE"
 exec 9>>"$CACHE/.lock"
-flock 9        # one setup, and one VM at a time (TCG eats every CPU it gets)
+# one setup, and one VM at a time (TCG eats every CPU it gets)
+flock -n 9 || { echo "brig-vm: waiting for another run.sh (lock $CACHE/.lock)" >&2; flock 9; }
 setup
 
 FIRST_RC=0
