@@ -51,7 +51,15 @@ RUNTIME ?= $(CURDIR)/$(BRIG_DEBUG)
 conformance: build
 	RUNTIME=$(RUNTIME) conformance/run.sh $(if $(filter $(CURDIR)/$(BRIG_DEBUG),$(RUNTIME)),--expect conformance/expected/brig.txt)
 
-test: deps lint test-unit test-integration conformance
+# The VM test bed (docs/testbed.md): Debian's kernel under qemu, once per cgroup layout (v2, v1,
+# hybrid), running the test executables built here, the conformance gate and smoke tests.
+VM_LAYOUT ?= all
+test-vm: build
+	tests/vm/build-tests.sh target/vm/tests.list -- --workspace --exclude brig
+	(cd conformance && cargo build --release --locked --quiet)
+	BRIG_VM_TEST_LIST=$(CURDIR)/target/vm/tests.list tests/vm/run.sh $(VM_LAYOUT)
+
+test: deps lint test-unit test-integration conformance test-vm
 
 bench: deps release
 	./tests/bench/bench.sh $(BRIG_RELEASE)

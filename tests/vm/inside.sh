@@ -213,6 +213,15 @@ if [ -n "${BRIG_VM_TEST_LIST:-}" ]; then
   fi
 fi
 for bin in ${BRIG_VM_TEST_BINS:-}; do run_test "$(basename "$bin")" t_bin "$bin"; done
+# The conformance gate against brig: the checks listed for this layout (or the host's list).
+t_conformance() {
+  local exp=$REPO/conformance/expected/brig-$L.txt
+  [ -f "$exp" ] || exp=$REPO/conformance/expected/brig.txt
+  RUNTIME=$REPO/target/debug/brig "$REPO/conformance/target/x86_64-unknown-linux-gnu/release/conformance-runner" --expect "$exp" --results "$BRIG_VM_OUT/conformance.tsv"
+}
+if [ -x "$REPO/conformance/target/x86_64-unknown-linux-gnu/release/conformance-runner" ] && [ -x "$REPO/target/debug/brig" ]; then
+  run_test conformance t_conformance
+fi
 run_test runc-smoke t_smoke runc
 run_test crun-smoke t_smoke crun
 
