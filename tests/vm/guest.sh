@@ -36,7 +36,9 @@ L=$BRIG_VM_LAYOUT
 export BRIG_VM_LAYOUT BRIG_VM_REPO BRIG_VM_OUT BRIG_VM_CGROUP BRIG_VM_V1_COMOUNT BRIG_VM_V1_CONTROLLERS
 
 # ---------------------------------------------------------------- system mounts (what systemd would make)
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
+# /tmp without nodev, as on most hosts (/tmp on the root fs): test bundles live there and
+# hold device nodes.
+mount -t tmpfs -o mode=1777 tmpfs /tmp
 mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm

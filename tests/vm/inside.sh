@@ -198,6 +198,8 @@ t_smoke() { # RUNTIME
 
 # ---------------------------------------------------------------- run
 exec 4>&1   # run_test: fd 3 of a test = this stdout, for notes
+# A small ramdisk: the io/blkio limit tests need a block device, and the guest has none.
+/run/brig-vm/bin/modprobe brd rd_nr=1 rd_size=1024 2>/dev/null || echo "  (no brd module: io limit tests will say so)"
 run_test layout t_layout
 if make -C "$REPO" -n test-host >/dev/null 2>&1; then run_test make-test-host t_make; fi
 if [ -n "${BRIG_VM_TEST_LIST:-}" ]; then

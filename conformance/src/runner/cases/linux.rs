@@ -233,8 +233,17 @@ pub fn cases() -> Vec<Def> {
         resources("cgroup-memory-swap", json!({"memory": {"limit": 67108864, "swap": 134217728}}), &[("memory.memsw.limit_in_bytes", "134217728")]),
         resources("cgroup-memory-disable-oom-killer", json!({"memory": {"limit": 67108864, "disableOOMKiller": true}}), &[("memory.oom_control", "oom_kill_disable 1")]),
         def("cgroup-blkio-throttle", |c: &mut Case| {
-            // Throttle the block device under `/`, as major:minor from mountinfo.
-            let dev = brig_conformance::procfs::mount_at(&brig_conformance::procfs::mountinfo("self"), "/").map(|m| m.dev.clone()).unwrap_or_default();
+            // Throttle a real block device: the first one in /sys/block (the disk under `/` on
+            // most hosts; a test VM whose root is 9p/overlay has only a ramdisk), else `/`'s.
+            let dev = std::fs::read_dir("/sys/block")
+                .ok()
+                .and_then(|rd| {
+                    let mut names: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+                    names.sort();
+                    names.into_iter().find_map(|p| std::fs::read_to_string(p.join("dev")).ok().map(|d| d.trim().to_string()))
+                })
+                .or_else(|| brig_conformance::procfs::mount_at(&brig_conformance::procfs::mountinfo("self"), "/").map(|m| m.dev.clone()))
+                .unwrap_or_default();
             let (maj, min) = dev.split_once(':').map(|(a, b)| (a.parse::<u64>().unwrap_or(0), b.parse::<u64>().unwrap_or(0))).unwrap_or((0, 0));
             c.cfg["linux"]["resources"]["blockIO"] = json!({
                 "throttleReadBpsDevice": [{"major": maj, "minor": min, "rate": 1048576}],
