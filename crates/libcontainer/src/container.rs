@@ -1107,7 +1107,7 @@ pub fn wait_foreground(pid: i32, master: Option<OwnedFd>) -> i32 {
             {
                 match nix::unistd::read(m, &mut buf) {
                     Ok(n) if n > 0 => {
-                        let _ = write_all(std::io::stdout().as_fd(), &buf[..n]);
+                        let _ = crate::tty::write_all(std::io::stdout().as_fd(), &buf[..n]);
                     }
                     _ => master = None,
                 }
@@ -1119,7 +1119,7 @@ pub fn wait_foreground(pid: i32, master: Option<OwnedFd>) -> i32 {
                 match nix::unistd::read(std::io::stdin().as_fd(), &mut buf) {
                     Ok(n) if n > 0 => {
                         if let Some(m) = &master {
-                            let _ = write_all(m.as_fd(), &buf[..n]);
+                            let _ = crate::tty::write_all(m.as_fd(), &buf[..n]);
                         }
                     }
                     _ => stdin_open = false,
@@ -1140,19 +1140,8 @@ fn drain(m: &OwnedFd) {
         if n == 0 {
             break;
         }
-        let _ = write_all(std::io::stdout().as_fd(), &buf[..n]);
+        let _ = crate::tty::write_all(std::io::stdout().as_fd(), &buf[..n]);
     }
-}
-
-fn write_all(fd: std::os::fd::BorrowedFd, mut data: &[u8]) -> nix::Result<()> {
-    while !data.is_empty() {
-        match nix::unistd::write(fd, data) {
-            Ok(n) => data = &data[n..],
-            Err(nix::Error::EINTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// Annotations and other helpers for callers.

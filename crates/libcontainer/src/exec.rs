@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 use crate::container::{above, cgroup_of, cstrings, load_spec, rlimits, status, ContainerError};
 use crate::process::clone::{clone_process, Forked};
 use crate::process::init::{
-    close_other_fds, enter_cwd, finalize_process, find_program, prepare_fds_for_exec,
-    reset_signals, with_home, InitError,
+    apply_rlimits, close_other_fds, enter_cwd, exec_program, finalize_process, find_program,
+    prepare_fds_for_exec, reset_signals, with_home, InitError,
 };
 use crate::process::sync::{self, FromInit};
 use crate::state::{StateDir, Status};
-use crate::sys::{Ctx, SysError};
+use crate::sys::Ctx;
 
 type Result<T> = std::result::Result<T, ContainerError>;
 
@@ -419,19 +419,7 @@ impl Child {
             nix::unistd::setresuid(0.into(), 0.into(), 0.into()).ctx("setresuid", "0")?;
         }
         nix::unistd::setsid().ctx("setsid", "")?;
-        for r in &self.rlimits {
-            let lim = libc::rlimit {
-                rlim_cur: r.soft,
-                rlim_max: r.hard,
-            };
-            // SAFETY: setrlimit reads a valid struct; the resource is a valid RLIMIT_* constant.
-            if unsafe { libc::setrlimit(r.resource as _, &lim) } < 0 {
-                return Err(InitError::Rlimit {
-                    name: r.name,
-                    errno: nix::Error::last(),
-                });
-            }
-        }
+        apply_rlimits(&self.rlimits)?;
         if let Some(console) = self.console.take() {
             crate::tty::setup_console(console.as_fd(), self.uid, self.gid, self.console_size)?;
         }
@@ -452,12 +440,6 @@ impl Child {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(self.umask));
         prepare_fds_for_exec(self.preserve_fds);
         reset_signals();
-        let err = nix::unistd::execve(&program, &self.args, &env).unwrap_err();
-        let name = self.args[0].to_string_lossy().into_owned();
-        Err(match err {
-            nix::Error::EACCES => InitError::NotExecutable(name),
-            nix::Error::ENOENT => InitError::NotFound(name),
-            e => SysError::new("execve", format!("`{}`", program.to_string_lossy()), e).into(),
-        })
+        Err(exec_program(&program, &self.args, &env))
     }
 }

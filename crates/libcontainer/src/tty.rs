@@ -216,7 +216,8 @@ pub fn proxy(master: OwnedFd) {
     }
 }
 
-fn write_all(fd: BorrowedFd, mut data: &[u8]) -> nix::Result<()> {
+/// write(2) until all of `data` is written (retrying EINTR).
+pub(crate) fn write_all(fd: BorrowedFd, mut data: &[u8]) -> nix::Result<()> {
     while !data.is_empty() {
         match nix::unistd::write(fd, data) {
             Ok(n) => data = &data[n..],

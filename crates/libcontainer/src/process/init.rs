@@ -189,19 +189,7 @@ fn init(mut cfg: InitConfig) -> Result<Never, InitError> {
         std::fs::write("/proc/self/oom_score_adj", adj.to_string())
             .map_err(InitError::OomScoreAdj)?;
     }
-    for r in &cfg.rlimits {
-        let lim = libc::rlimit {
-            rlim_cur: r.soft,
-            rlim_max: r.hard,
-        };
-        // SAFETY: setrlimit reads a valid rlimit struct; resource is a valid RLIMIT_* constant.
-        if unsafe { libc::setrlimit(r.resource as _, &lim) } < 0 {
-            return Err(InitError::Rlimit {
-                name: r.name,
-                errno: nix::Error::last(),
-            });
-        }
-    }
+    apply_rlimits(&cfg.rlimits)?;
     // Step 3: the rootfs, up to the hooks that need the runtime namespace.
     let root = rootfs::prepare(&cfg.rootfs)?;
     rootfs::mount_all(&cfg.rootfs, root.as_fd())?;
@@ -274,13 +262,36 @@ fn init(mut cfg: InitConfig) -> Result<Never, InitError> {
     reset_signals();
     drop(sync);
     drop(cfg.sync);
-    let err = nix::unistd::execve(&program, &cfg.args, &env).unwrap_err();
-    let name = cfg.args[0].to_string_lossy().into_owned();
-    Err(match err {
+    Err(exec_program(&program, &cfg.args, &env))
+}
+
+/// process.rlimits, in order; the first refusal names the limit.
+pub(crate) fn apply_rlimits(rlimits: &[Rlimit]) -> Result<(), InitError> {
+    for r in rlimits {
+        let lim = libc::rlimit {
+            rlim_cur: r.soft,
+            rlim_max: r.hard,
+        };
+        // SAFETY: setrlimit reads a valid rlimit struct; resource is a valid RLIMIT_* constant.
+        if unsafe { libc::setrlimit(r.resource as _, &lim) } < 0 {
+            return Err(InitError::Rlimit {
+                name: r.name,
+                errno: nix::Error::last(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// execve the resolved program; returns only the error, named as runc names it (127/126).
+pub(crate) fn exec_program(program: &CString, args: &[CString], env: &[CString]) -> InitError {
+    let err = nix::unistd::execve(program, args, env).unwrap_err();
+    let name = args[0].to_string_lossy().into_owned();
+    match err {
         nix::Error::EACCES => InitError::NotExecutable(name),
         nix::Error::ENOENT => InitError::NotFound(name),
         e => SysError::new("execve", format!("`{}`", program.to_string_lossy()), e).into(),
-    })
+    }
 }
 
 /// Step 2, slow path: join and create namespaces in the order the kernel needs, then fork the
