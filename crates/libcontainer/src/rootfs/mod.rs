@@ -419,6 +419,21 @@ fn mount_cgroup(
             .ctx("mount(remount)", dest.display())?;
         }
     }
+    // Co-mounted hierarchies (`cpu,cpuacct`) also answer to each controller's name, as the
+    // host's /sys/fs/cgroup does and runc sets it up.
+    let dir = open_in_root(root, &m.destination, 0).ctx("openat2", m.destination.display())?;
+    for h in &hierarchies {
+        let name = Path::new(&h.mountpoint).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !name.contains(',') {
+            continue;
+        }
+        for ctrl in name.split(',') {
+            match nix::unistd::symlinkat(name.as_str(), dir.as_fd(), ctrl) {
+                Ok(()) | Err(nix::Error::EEXIST) => {}
+                Err(e) => return Err(SysError::new("symlink", format!("`{ctrl}` -> `{name}`"), e)),
+            }
+        }
+    }
     if !ro.is_empty() {
         let top = open_in_root(root, &m.destination, 0).ctx("openat2", m.destination.display())?;
         let t = proc_fd_path(top.as_fd());
