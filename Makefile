@@ -49,7 +49,7 @@ test-integration: build
 # against another runtime.
 RUNTIME ?= $(CURDIR)/$(BRIG_DEBUG)
 conformance: build
-	RUNTIME=$(RUNTIME) conformance/run.sh $(if $(filter $(CURDIR)/$(BRIG_DEBUG),$(RUNTIME)),--expect conformance/expected/brig.txt)
+	RUNTIME=$(RUNTIME) $(if $(RUNTIME_TOOLS_VALIDATION),RUNTIME_TOOLS_VALIDATION=$(RUNTIME_TOOLS_VALIDATION)) conformance/run.sh $(if $(filter $(CURDIR)/$(BRIG_DEBUG),$(RUNTIME)),--expect conformance/expected/brig.txt)
 
 # The VM test bed (docs/testbed.md): Debian's kernel under qemu, once per cgroup layout (v2, v1,
 # hybrid), running the test executables built here, the conformance gate and smoke tests.
