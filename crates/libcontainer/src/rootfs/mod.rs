@@ -423,7 +423,10 @@ fn mount_cgroup(
     // host's /sys/fs/cgroup does and runc sets it up.
     let dir = open_in_root(root, &m.destination, 0).ctx("openat2", m.destination.display())?;
     for h in &hierarchies {
-        let name = Path::new(&h.mountpoint).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = Path::new(&h.mountpoint)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if !name.contains(',') {
             continue;
         }
