@@ -419,6 +419,32 @@ fn mount_cgroup(
             .ctx("mount(remount)", dest.display())?;
         }
     }
+    // Co-mounted hierarchies (`cpu,cpuacct`): one symlink per controller, as runc and systemd make,
+    // so `/sys/fs/cgroup/cpu/cpu.cfs_quota_us` works inside as it does on the host.
+    let top = open_in_root(root, &m.destination, 0).ctx("openat2", m.destination.display())?;
+    for h in hierarchies.iter().filter(|h| h.fstype == "cgroup") {
+        let Some(name) = Path::new(&h.mountpoint)
+            .file_name()
+            .and_then(|n| n.to_str())
+        else {
+            continue;
+        };
+        if !name.contains(',') {
+            continue;
+        }
+        for link in name.split(',').filter(|c| !c.is_empty() && *c != name) {
+            match nix::unistd::symlinkat(name, top.as_fd(), link) {
+                Ok(()) | Err(nix::Error::EEXIST) => {}
+                Err(e) => {
+                    return Err(SysError::new(
+                        "symlink",
+                        format!("`{}`", m.destination.join(link).display()),
+                        e,
+                    ))
+                }
+            }
+        }
+    }
     if !ro.is_empty() {
         let top = open_in_root(root, &m.destination, 0).ctx("openat2", m.destination.display())?;
         let t = proc_fd_path(top.as_fd());
