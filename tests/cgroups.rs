@@ -1,5 +1,6 @@
-//! The cgroup-driven commands: pause, resume, ps, events, update, kill --all, and resources at create,
-//! read back from the host's cgroup files (this host: v1 controllers, cgroup2 at /sys/fs/cgroup/unified).
+//! The cgroup-driven commands: pause, resume, ps, events, update, kill --all, delete, and resources at
+//! create (memory, pids, cpu, cpuset, blkio/io, devices, unified keys, cgroup namespace), read back from
+//! the kernel's files for this host's layout (v1, v2 or hybrid; found through `CgroupFiles`).
 
 use brig_tests::*;
 use serde_json::{json, Value};
@@ -7,21 +8,68 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-/// The host file `file` of controller `ctrl` (a v1 hierarchy) for container `id`.
-fn cg_file(ctrl: &str, id: &str, file: &str) -> PathBuf {
-    Path::new("/sys/fs/cgroup")
-        .join(ctrl)
-        .join("brig-test")
-        .join(id)
-        .join(file)
+/// runc's cpu.shares → cpu.weight conversion (what brig must write on cgroup2).
+fn weight_of_shares(shares: u64) -> u64 {
+    1 + ((shares - 2) * 9999) / 262142
 }
 
-fn read_cg(ctrl: &str, id: &str, file: &str) -> String {
-    let p = cg_file(ctrl, id, file);
-    std::fs::read_to_string(&p)
-        .unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
-        .trim()
-        .to_string()
+/// `FROZEN` or `THAWED` as the kernel reports it: v1 freezer.state; cgroup2 cgroup.freeze and the
+/// `frozen` key of cgroup.events, which must agree.
+fn freezer_state(cg: &CgroupFiles) -> String {
+    if !cg.is_v2("freezer") {
+        return cg.read("freezer", "freezer.state");
+    }
+    let asked = cg.read("freezer", "cgroup.freeze");
+    let events = cg.read("freezer", "cgroup.events");
+    let frozen = events
+        .lines()
+        .find_map(|l| l.strip_prefix("frozen "))
+        .unwrap_or("?");
+    match (asked.as_str(), frozen) {
+        ("1", "1") => "FROZEN".to_string(),
+        ("0", "0") => "THAWED".to_string(),
+        _ => format!("cgroup.freeze={asked} cgroup.events: {events:?}"),
+    }
+}
+
+/// The memory limit file and what "no limit" reads as, per layout.
+fn mem_limit_file(cg: &CgroupFiles) -> &'static str {
+    if cg.is_v2("memory") {
+        "memory.max"
+    } else {
+        "memory.limit_in_bytes"
+    }
+}
+
+fn is_unlimited(v: &str) -> bool {
+    v == "max" || v.parse::<u64>().is_ok_and(|n| n > 1 << 60)
+}
+
+/// The cpu quota as one comparable string: v1 `cfs_quota_us cfs_period_us`, v2 cpu.max ("max" for -1).
+fn cpu_max(cg: &CgroupFiles) -> String {
+    if cg.is_v2("cpu") {
+        return cg.read("cpu", "cpu.max");
+    }
+    let q = cg.read("cpu", "cpu.cfs_quota_us");
+    let p = cg.read("cpu", "cpu.cfs_period_us");
+    format!("{} {p}", if q == "-1" { "max" } else { &q })
+}
+
+/// Whether the kernel accounts swap for memory cgroups here (memsw on v1, memory.swap.max on v2),
+/// judged from this test process's own memory cgroup.
+fn swap_accounting() -> bool {
+    let own = CgroupFiles::of_pid(i64::from(std::process::id()));
+    let file = if own.is_v2("memory") {
+        "memory.swap.max"
+    } else {
+        "memory.memsw.limit_in_bytes"
+    };
+    own.file("memory", file).exists()
+        || own
+            .dir("memory")
+            .ancestors()
+            .nth(1)
+            .is_some_and(|p| p.join(file).exists())
 }
 
 /// Poll `f` every 20 ms until it returns Some, for at most `secs` seconds.
@@ -120,11 +168,13 @@ fn pause_stops_the_processes_and_resume_restarts_them() {
             .and_then(|s| s.trim().parse::<u64>().ok())
     };
     wait_for(5, "the counter to start", || count().filter(|&n| n > 2));
+    let cg = CgroupFiles::of_container(&env, &id);
+    assert_eq!(freezer_state(&cg), "THAWED");
     env.brig(&["resume", &id])
         .fails_with("container not paused");
     env.brig(&["pause", &id]).ok();
     assert_eq!(env.status(&id), "paused");
-    assert_eq!(read_cg("freezer", &id, "freezer.state"), "FROZEN");
+    assert_eq!(freezer_state(&cg), "FROZEN");
     env.brig(&["pause", &id])
         .fails_with("container not running");
     let frozen = wait_for(2, "a complete counter value", count);
@@ -132,7 +182,7 @@ fn pause_stops_the_processes_and_resume_restarts_them() {
     assert_eq!(count(), Some(frozen), "the counter moved while paused");
     env.brig(&["resume", &id]).ok();
     assert_eq!(env.status(&id), "running");
-    assert_eq!(read_cg("freezer", &id, "freezer.state"), "THAWED");
+    assert_eq!(freezer_state(&cg), "THAWED");
     wait_for(5, "the counter to move again", || {
         count().filter(|&n| n > frozen + 2)
     });
@@ -345,9 +395,16 @@ fn events_stats_prints_one_event_with_runcs_keys() {
     let theirs_line = runc.run(&["events", "--stats", &rid]).stdout;
     assert_eq!(order(&r.stdout), order(&theirs_line));
     assert_eq!(order(&r.stdout), TOP);
+    // `cache` is left out when zero (runc's omitempty), and whether a container's page cache is
+    // charged to it depends on who read its files first (here: the test copied busybox for both).
+    let keys_but_cache = |v: &Value| {
+        let mut k = keys(v);
+        k.retain(|k| k != "cache");
+        k
+    };
     for k in ["memory", "pids", "cpu"] {
-        let mut a = keys(&data[k]);
-        let mut b = keys(&theirs["data"][k]);
+        let mut a = keys_but_cache(&data[k]);
+        let mut b = keys_but_cache(&theirs["data"][k]);
         a.sort();
         b.sort();
         assert_eq!(a, b, "keys of {k}");
@@ -373,7 +430,7 @@ fn events_reports_an_oom_and_ends_when_the_container_stops() {
     // so it cannot page out instead).
     let script = "while [ ! -e /tmp/go ]; do sleep 0.05; done; \
                   exec dd if=/dev/zero of=/dev/null bs=32M count=1";
-    let memsw = Path::new("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").exists();
+    let memsw = swap_accounting();
     let b = started(&env, &id, &["sh", "-c", script], |c| {
         writable(c);
         let mut m = json!({"limit": 8 << 20});
@@ -382,6 +439,7 @@ fn events_reports_an_oom_and_ends_when_the_container_stops() {
         }
         c["linux"]["resources"]["memory"] = m;
     });
+    let cg = CgroupFiles::of_container(&env, &id);
     let out = env.dir.join("events.out");
     let mut child = env
         .cmd()
@@ -410,48 +468,111 @@ fn events_reports_an_oom_and_ends_when_the_container_stops() {
         assert!(e["type"] == "oom" || e["type"] == "stats", "{e}");
     }
     assert_eq!(env.status(&id), "stopped");
-    assert!(
-        read_cg("memory", &id, "memory.oom_control").contains("oom_kill 1"),
-        "{}",
-        read_cg("memory", &id, "memory.oom_control")
-    );
+    // The kernel's own count: v1 memory.oom_control, cgroup2 memory.events.
+    let file = if cg.is_v2("memory") {
+        "memory.events"
+    } else {
+        "memory.oom_control"
+    };
+    let text = cg.read("memory", file);
+    let kills: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("oom_kill "))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no oom_kill in {file}: {text}"));
+    assert!(kills >= 1, "{file}: {text}");
     env.brig(&["delete", &id]).ok();
     env.assert_gone(&id);
 }
 
+/// The container's own view of its limits, through its /sys/fs/cgroup mount: (file name in the
+/// rootfs's /tmp, path inside the container) for memory, pids and the cpu quota on this layout.
+fn inside_files() -> [(&'static str, &'static str); 3] {
+    if layout() == Layout::V2 {
+        [
+            ("mem", "/sys/fs/cgroup/memory.max"),
+            ("pids", "/sys/fs/cgroup/pids.max"),
+            ("cpu", "/sys/fs/cgroup/cpu.max"),
+        ]
+    } else {
+        [
+            ("mem", "/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+            ("pids", "/sys/fs/cgroup/pids/pids.max"),
+            ("cpu", "/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+        ]
+    }
+}
+
 #[test]
-fn update_changes_memory_and_pids_limits_seen_from_both_sides() {
+fn update_changes_memory_pids_and_cpu_limits_seen_from_both_sides() {
     let env = Env::new("update");
     let id = env.id("up");
     // The container reports its own limits through its /sys/fs/cgroup mount.
-    let script = "while true; do \
-                  cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /tmp/mem; \
-                  cat /sys/fs/cgroup/pids/pids.max > /tmp/pids; sleep 0.05; done";
-    let b = started(&env, &id, &["sh", "-c", script], |c| {
+    let copies: Vec<String> = inside_files()
+        .iter()
+        .map(|(name, path)| {
+            format!("cat {path} > /tmp/{name}.new 2>&1; mv /tmp/{name}.new /tmp/{name};")
+        })
+        .collect();
+    let script = format!("while true; do {} sleep 0.05; done", copies.join(" "));
+    let b = started(&env, &id, &["sh", "-c", &script], |c| {
         writable(c);
         c["linux"]["resources"]["memory"] = json!({"limit": 64 << 20});
         c["linux"]["resources"]["pids"] = json!({"limit": 50});
+        c["linux"]["resources"]["cpu"] = json!({"quota": 20000, "period": 100000});
     });
+    let cg = CgroupFiles::of_container(&env, &id);
+    let v2 = layout() == Layout::V2;
+    let mem = mem_limit_file(&cg);
     let inside = |file: &str, want: &str| {
         let p = b.join("rootfs/tmp").join(file);
-        wait_for(5, &format!("{file} = {want} inside"), || {
-            let s = std::fs::read_to_string(&p).unwrap_or_default();
-            (s.trim() == want).then_some(())
+        let mut last = String::new();
+        let ok = (0..250).any(|_| {
+            last = std::fs::read_to_string(&p).unwrap_or_default();
+            if last.trim() == want {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            false
         });
+        assert!(
+            ok,
+            "inside the container, {file} is {last:?}, want {want:?}"
+        );
+    };
+    // Inside, v1 shows the quota alone, cgroup2 "quota period".
+    let quota_inside = |q: &str, p: &str| {
+        if v2 {
+            format!("{q} {p}")
+        } else if q == "max" {
+            "-1".to_string()
+        } else {
+            q.to_string()
+        }
     };
     inside("mem", &(64u64 << 20).to_string());
     inside("pids", "50");
+    inside("cpu", &quota_inside("20000", "100000"));
+    assert_eq!(cpu_max(&cg), "20000 100000");
 
     // Flags, with runc's size units.
-    env.brig(&["update", "--memory", "128m", "--pids-limit", "60", &id])
-        .ok();
-    assert_eq!(
-        read_cg("memory", &id, "memory.limit_in_bytes"),
-        (128u64 << 20).to_string()
-    );
-    assert_eq!(read_cg("pids", &id, "pids.max"), "60");
+    env.brig(&[
+        "update",
+        "--memory",
+        "128m",
+        "--pids-limit",
+        "60",
+        "--cpu-quota",
+        "30000",
+        &id,
+    ])
+    .ok();
+    assert_eq!(cg.read("memory", mem), (128u64 << 20).to_string());
+    assert_eq!(cg.read("pids", "pids.max"), "60");
+    assert_eq!(cpu_max(&cg), "30000 100000");
     inside("mem", &(128u64 << 20).to_string());
     inside("pids", "60");
+    inside("cpu", &quota_inside("30000", "100000"));
 
     // --resources=FILE: other flags are ignored, as in runc.
     let file = env.dir.join("res.json");
@@ -462,8 +583,8 @@ fn update_changes_memory_and_pids_limits_seen_from_both_sides() {
     .unwrap();
     let arg = format!("--resources={}", file.display());
     env.brig(&["update", &arg, "--pids-limit", "5", &id]).ok();
-    assert_eq!(read_cg("memory", &id, "memory.limit_in_bytes"), "100663296");
-    assert_eq!(read_cg("pids", &id, "pids.max"), "70");
+    assert_eq!(cg.read("memory", mem), "100663296");
+    assert_eq!(cg.read("pids", "pids.max"), "70");
 
     // --resources - : JSON on stdin (containerd's CRI path); -1 means unlimited.
     std::fs::write(&file, r#"{"pids": {"limit": -1}, "cpu": {"shares": 512}}"#).unwrap();
@@ -473,9 +594,16 @@ fn update_changes_memory_and_pids_limits_seen_from_both_sides() {
             .stdin(std::fs::File::open(&file).unwrap()),
     );
     r.ok();
-    assert_eq!(read_cg("pids", &id, "pids.max"), "max");
-    assert_eq!(read_cg("cpu", &id, "cpu.shares"), "512");
-    assert_eq!(read_cg("memory", &id, "memory.limit_in_bytes"), "100663296");
+    assert_eq!(cg.read("pids", "pids.max"), "max");
+    if cg.is_v2("cpu") {
+        assert_eq!(
+            cg.read("cpu", "cpu.weight"),
+            weight_of_shares(512).to_string()
+        );
+    } else {
+        assert_eq!(cg.read("cpu", "cpu.shares"), "512");
+    }
+    assert_eq!(cg.read("memory", mem), "100663296");
     inside("pids", "max");
 
     // The other flags.
@@ -496,22 +624,28 @@ fn update_changes_memory_and_pids_limits_seen_from_both_sides() {
         &id,
     ])
     .ok();
-    assert_eq!(read_cg("cpu", &id, "cpu.shares"), "256");
-    assert_eq!(read_cg("cpu", &id, "cpu.cfs_period_us"), "100000");
-    assert_eq!(read_cg("cpu", &id, "cpu.cfs_quota_us"), "50000");
-    assert_eq!(read_cg("cpuset", &id, "cpuset.cpus"), "0");
-    assert_eq!(
-        read_cg("memory", &id, "memory.soft_limit_in_bytes"),
-        (32u64 << 20).to_string()
-    );
-    assert!(
-        read_cg("memory", &id, "memory.limit_in_bytes")
-            .parse::<u64>()
-            .unwrap()
-            > 1 << 60
-    );
+    assert_eq!(cpu_max(&cg), "50000 100000");
+    assert_eq!(cg.read("cpuset", "cpuset.cpus"), "0");
+    if cg.is_v2("cpu") {
+        assert_eq!(
+            cg.read("cpu", "cpu.weight"),
+            weight_of_shares(256).to_string()
+        );
+    } else {
+        assert_eq!(cg.read("cpu", "cpu.shares"), "256");
+    }
+    let reservation = if cg.is_v2("memory") {
+        "memory.low"
+    } else {
+        "memory.soft_limit_in_bytes"
+    };
+    assert_eq!(cg.read("memory", reservation), (32u64 << 20).to_string());
+    let limit = cg.read("memory", mem);
+    assert!(is_unlimited(&limit), "{mem} = {limit}");
+    inside("cpu", &quota_inside("50000", "100000"));
     env.brig(&["update", "--cpu-quota", "-1", &id]).ok();
-    assert_eq!(read_cg("cpu", &id, "cpu.cfs_quota_us"), "-1");
+    assert_eq!(cpu_max(&cg), "max 100000");
+    inside("cpu", &quota_inside("max", "100000"));
 
     // Errors: one line, runc's wording.
     env.brig(&["update", "--memory", "abc", &id])
@@ -530,46 +664,254 @@ fn update_changes_memory_and_pids_limits_seen_from_both_sides() {
     env.assert_gone(&id);
 }
 
+/// A block io weight file and how brig converts blkio.weight for it.
+type WeightFile = (&'static str, fn(u64) -> u64);
+
+/// The last number of the first line of a weight file: v1 `500`, cgroup2/BFQ `default 500`.
+fn weight_value(text: &str) -> String {
+    text.lines()
+        .next()
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or("")
+        .to_string()
+}
+
 #[test]
 fn resources_at_create_land_in_the_host_cgroup_files() {
     let env = Env::new("create-res");
     let id = env.id("cr");
+    let swap = swap_accounting();
     let b = env.bundle(&id, &["sleep", "100"], |c| {
-        c["linux"]["resources"]["memory"] = json!({"limit": 48 << 20, "reservation": 24 << 20});
+        let mut m = json!({"limit": 48 << 20, "reservation": 24 << 20});
+        if swap {
+            m["swap"] = json!(96 << 20);
+        }
+        c["linux"]["resources"]["memory"] = m;
         c["linux"]["resources"]["pids"] = json!({"limit": 20});
         c["linux"]["resources"]["cpu"] =
             json!({"shares": 256, "quota": 20000, "period": 100000, "cpus": "0", "mems": "0"});
     });
     env.create(&id, &b).ok();
+    let cg = CgroupFiles::of_container(&env, &id);
     assert_eq!(
-        read_cg("memory", &id, "memory.limit_in_bytes"),
+        cg.read("memory", mem_limit_file(&cg)),
         (48u64 << 20).to_string()
     );
-    assert_eq!(
-        read_cg("memory", &id, "memory.soft_limit_in_bytes"),
-        (24u64 << 20).to_string()
-    );
-    assert_eq!(read_cg("pids", &id, "pids.max"), "20");
-    assert_eq!(read_cg("cpu", &id, "cpu.shares"), "256");
-    assert_eq!(read_cg("cpu", &id, "cpu.cfs_quota_us"), "20000");
-    assert_eq!(read_cg("cpu", &id, "cpu.cfs_period_us"), "100000");
-    assert_eq!(read_cg("cpuset", &id, "cpuset.cpus"), "0");
-    assert_eq!(read_cg("cpuset", &id, "cpuset.mems"), "0");
-    let init = env.state(&id).unwrap()["pid"].as_i64().unwrap();
-    for ctrl in ["memory", "pids", "cpu", "cpuset", "freezer"] {
+    if cg.is_v2("memory") {
+        assert_eq!(cg.read("memory", "memory.low"), (24u64 << 20).to_string());
+        if swap {
+            // memory.swap.max is swap alone: memory+swap (v1 semantics) minus the limit.
+            assert_eq!(
+                cg.read("memory", "memory.swap.max"),
+                (48u64 << 20).to_string()
+            );
+        }
+    } else {
         assert_eq!(
-            read_cg(ctrl, &id, "cgroup.procs"),
-            init.to_string(),
-            "{ctrl}"
+            cg.read("memory", "memory.soft_limit_in_bytes"),
+            (24u64 << 20).to_string()
         );
+        if swap {
+            assert_eq!(
+                cg.read("memory", "memory.memsw.limit_in_bytes"),
+                (96u64 << 20).to_string()
+            );
+        }
+    }
+    assert_eq!(cg.read("pids", "pids.max"), "20");
+    if cg.is_v2("cpu") {
+        assert_eq!(
+            cg.read("cpu", "cpu.weight"),
+            weight_of_shares(256).to_string()
+        );
+    } else {
+        assert_eq!(cg.read("cpu", "cpu.shares"), "256");
+    }
+    assert_eq!(cpu_max(&cg), "20000 100000");
+    assert_eq!(cg.read("cpuset", "cpuset.cpus"), "0");
+    assert_eq!(cg.read("cpuset", "cpuset.mems"), "0");
+    let init = env.state(&id).unwrap()["pid"].as_i64().unwrap();
+    for dir in cg.dirs() {
+        let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap();
+        assert_eq!(procs.trim(), init.to_string(), "{}", dir.display());
     }
     // Only a running container can be paused (runc also pauses a created one).
     env.brig(&["pause", &id])
         .fails_with("container not running");
     env.brig(&["resume", &id])
         .fails_with("container not paused");
-    assert_eq!(read_cg("freezer", &id, "freezer.state"), "THAWED");
+    assert_eq!(freezer_state(&cg), "THAWED");
+
+    // The block io weight goes to the file this kernel has for it: v1 blkio.weight (CFQ, gone since
+    // 5.0) or blkio.bfq.weight (BFQ); cgroup2 io.bfq.weight (BFQ) or io.weight (converted, io cost).
+    // Without any of them, create fails naming the field.
+    let candidates: &[WeightFile] = if cg.is_v2("blkio") {
+        &[
+            ("io.bfq.weight", |w| w),
+            ("io.weight", |w| 1 + (w - 10) * 9999 / 990),
+        ]
+    } else {
+        &[("blkio.weight", |w| w), ("blkio.bfq.weight", |w| w)]
+    };
+    let ctrl = if cg.is_v2("blkio") { "io" } else { "blkio" };
+    let found = candidates
+        .iter()
+        .find(|(f, _)| cg.file(ctrl, f).exists())
+        .copied();
     env.brig(&["delete", &id]).ok();
+    env.assert_gone(&id);
+
+    let id = env.id("cr-io");
+    let b = env.bundle(&id, &["sleep", "100"], |c| {
+        c["linux"]["resources"]["blockIO"] = json!({"weight": 500});
+    });
+    match found {
+        Some((file, convert)) => {
+            env.create(&id, &b).ok();
+            let cg = CgroupFiles::of_container(&env, &id);
+            assert_eq!(
+                weight_value(&cg.read(ctrl, file)),
+                convert(500).to_string(),
+                "{file}"
+            );
+            env.brig(&["delete", &id]).ok();
+        }
+        None => {
+            env.create(&id, &b)
+                .fails_with("linux.resources.blockIO.weight: no ");
+        }
+    }
+    env.assert_gone(&id);
+}
+
+#[test]
+fn delete_removes_the_cgroup_in_every_hierarchy() {
+    let env = Env::new("delete-cg");
+    let id = env.id("dc");
+    started(&env, &id, &["sleep", "100"], |_| {});
+    let cg = CgroupFiles::of_container(&env, &id);
+    let dirs: Vec<PathBuf> = cg.dirs().into_iter().map(Path::to_path_buf).collect();
+    let want = cgroup_bases().len();
+    assert_eq!(dirs.len(), want, "one directory per hierarchy: {dirs:?}");
+    for d in &dirs {
+        assert!(d.is_dir(), "{} missing", d.display());
+    }
+    env.brig(&["delete", "--force", &id]).ok();
+    for d in &dirs {
+        assert!(!d.exists(), "{} left behind", d.display());
+    }
+    env.assert_gone(&id);
+}
+
+/// Run `sh -c script` in a container and return its stdout; the container must exit 0.
+fn run_script(env: &Env, id: &str, script: &str, edit: impl FnOnce(&mut Value)) -> String {
+    let b = env.bundle(id, &["sh", "-c", script], edit);
+    let r = env.run(id, &b);
+    r.ok();
+    env.brig(&["delete", id]);
+    r.stdout.clone()
+}
+
+#[test]
+fn devices_not_allowed_cannot_be_opened() {
+    let env = Env::new("devices");
+    // Major 42 is reserved for demos and never has a driver: opening a node allowed by the
+    // devices cgroup fails with ENXIO, one it denies fails with EPERM first.
+    let script =
+        "for d in /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/brig42; do \
+                  if (exec 3<>$d) 2>/dev/shm/err; then echo \"$d: ok\"; \
+                  else echo \"$d: $(cat /dev/shm/err)\"; fi; done";
+    let node = json!([{"path": "/dev/brig42", "type": "c", "major": 42, "minor": 0,
+                        "fileMode": 438, "uid": 0, "gid": 0}]);
+    let check = |out: &str, dev: &str, want: &str| {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("{dev}:")))
+            .unwrap_or_else(|| panic!("no line for {dev} in {out}"));
+        assert!(line.contains(want), "{line} (want {want:?}); all: {out}");
+    };
+    let id = env.id("dev-deny");
+    let out = run_script(&env, &id, script, |c| {
+        c["linux"]["devices"] = node.clone();
+    });
+    for d in [
+        "/dev/null",
+        "/dev/zero",
+        "/dev/full",
+        "/dev/random",
+        "/dev/urandom",
+    ] {
+        check(&out, d, ": ok");
+    }
+    // No controlling terminal: the driver says ENXIO, so the cgroup let it through.
+    check(&out, "/dev/tty", "No such device or address");
+    check(&out, "/dev/brig42", "Operation not permitted");
+    env.assert_gone(&id);
+
+    let id = env.id("dev-allow");
+    let out = run_script(&env, &id, script, |c| {
+        c["linux"]["devices"] = node.clone();
+        c["linux"]["resources"]["devices"] = json!([
+            {"allow": false, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 42, "minor": 0, "access": "rw"}
+        ]);
+    });
+    check(&out, "/dev/null", ": ok");
+    check(&out, "/dev/brig42", "No such device or address");
+    env.assert_gone(&id);
+}
+
+#[test]
+fn unified_keys_are_written_on_cgroup2_and_refused_on_v1() {
+    let env = Env::new("unified");
+    let id = env.id("un");
+    let b = env.bundle(&id, &["sleep", "100"], |c| {
+        c["linux"]["resources"]["unified"] = json!({"pids.max": "42", "memory.high": "50331648"});
+    });
+    if layout() == Layout::V2 {
+        env.create(&id, &b).ok();
+        let cg = CgroupFiles::of_container(&env, &id);
+        assert_eq!(cg.read("pids", "pids.max"), "42");
+        assert_eq!(cg.read("memory", "memory.high"), "50331648");
+        env.brig(&["delete", &id]).ok();
+    } else {
+        // v1: no cgroup2 at all; hybrid: memory and pids are v1 hierarchies, not in cgroup2.
+        env.create(&id, &b).fails_with("linux.resources.unified");
+    }
+    env.assert_gone(&id);
+}
+
+#[test]
+fn a_new_cgroup_namespace_is_rooted_at_the_container() {
+    let env = Env::new("cgroupns");
+    let id = env.id("cns");
+    let pids = inside_files()[1].1;
+    let script = format!("cat /proc/self/cgroup; echo pids.max=$(cat {pids})");
+    let out = run_script(&env, &id, &script, |c| {
+        c["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "cgroup"}));
+        c["linux"]["resources"]["pids"] = json!({"limit": 33});
+    });
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| !l.starts_with("pids.max="))
+        .collect();
+    match layout() {
+        Layout::V2 => assert_eq!(lines, ["0::/"], "{out}"),
+        Layout::V1 | Layout::Hybrid => {
+            assert!(lines.len() > 1, "{out}");
+            for l in &lines {
+                assert!(
+                    l.ends_with(":/"),
+                    "{l} is not the namespace root; all: {out}"
+                );
+            }
+        }
+    }
+    // The cgroup filesystem mounted inside is the container's own cgroup.
+    assert!(out.contains("pids.max=33\n"), "{out}");
     env.assert_gone(&id);
 }
 

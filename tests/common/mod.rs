@@ -336,3 +336,220 @@ pub fn cgroup_dirs(id: &str) -> Vec<PathBuf> {
         .map(|b| b.join("brig-test").join(id))
         .collect()
 }
+
+/// How this host mounts cgroups (from /proc/self/mountinfo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Only v1 hierarchies.
+    V1,
+    /// Only cgroup2.
+    V2,
+    /// v1 hierarchies plus a cgroup2 mount (systemd's hybrid mode).
+    Hybrid,
+}
+
+/// The layout of this host; panics when no cgroup filesystem is mounted.
+pub fn layout() -> Layout {
+    let mounts = cgroup_mounts();
+    let v1 = mounts.iter().any(|m| m.controllers.is_some());
+    let v2 = mounts.iter().any(|m| m.controllers.is_none());
+    match (v1, v2) {
+        (true, true) => Layout::Hybrid,
+        (true, false) => Layout::V1,
+        (false, true) => Layout::V2,
+        (false, false) => panic!("no cgroup filesystem in /proc/self/mountinfo"),
+    }
+}
+
+/// One cgroup mount: its mount point, the path inside the hierarchy it shows, and for v1 the
+/// controllers (and `name=`) bound to it (None for cgroup2).
+struct CgroupMount {
+    point: PathBuf,
+    root: String,
+    controllers: Option<Vec<String>>,
+}
+
+fn cgroup_mounts() -> Vec<CgroupMount> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").expect("read /proc/self/mountinfo");
+    let mut out: Vec<CgroupMount> = Vec::new();
+    for line in info.lines() {
+        let Some((pre, post)) = line.split_once(" - ") else {
+            continue;
+        };
+        let pre: Vec<&str> = pre.split(' ').collect();
+        let post: Vec<&str> = post.split(' ').collect();
+        let controllers = match post.first() {
+            Some(&"cgroup2") => None,
+            Some(&"cgroup") => Some(
+                post.get(2)
+                    .unwrap_or(&"")
+                    .split(',')
+                    .filter(|o| {
+                        ![
+                            "rw",
+                            "ro",
+                            "xattr",
+                            "clone_children",
+                            "noprefix",
+                            "cpuset_v2_mode",
+                        ]
+                        .contains(o)
+                            && !o.starts_with("release_agent=")
+                            && !o.starts_with("favordynmods")
+                    })
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            ),
+            _ => continue,
+        };
+        // The first mount of each hierarchy is enough (bind mounts repeat it).
+        if out.iter().any(|m| m.controllers == controllers) {
+            continue;
+        }
+        out.push(CgroupMount {
+            point: PathBuf::from(pre[4]),
+            root: pre[3].to_string(),
+            controllers,
+        });
+    }
+    out
+}
+
+/// A process's cgroup directories in every hierarchy of this host, on any layout: built from
+/// /proc/self/mountinfo and /proc/PID/cgroup, so the paths stay valid after the process exits.
+#[derive(Debug, Clone)]
+pub struct CgroupFiles {
+    pub layout: Layout,
+    /// (controllers of the v1 hierarchy, the process's directory in it).
+    pub v1: Vec<(Vec<String>, PathBuf)>,
+    /// The process's directory in the cgroup2 hierarchy, and the controllers the hierarchy offers.
+    pub unified: Option<(Vec<String>, PathBuf)>,
+}
+
+impl CgroupFiles {
+    /// The cgroups of `pid` (read from the host's cgroup namespace).
+    #[track_caller]
+    pub fn of_pid(pid: i64) -> CgroupFiles {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            .unwrap_or_else(|e| panic!("read /proc/{pid}/cgroup: {e}"));
+        let mut v1 = Vec::new();
+        let mut unified = None;
+        for m in cgroup_mounts() {
+            let key = match &m.controllers {
+                Some(c) => c.join(","),
+                None => String::new(),
+            };
+            let Some(path) = text.lines().find_map(|l| {
+                let mut it = l.splitn(3, ':');
+                let (_, ctrls, path) = (it.next()?, it.next()?, it.next()?);
+                let same = match &m.controllers {
+                    None => ctrls.is_empty(),
+                    Some(c) => {
+                        let mut a: Vec<&str> = ctrls.split(',').collect();
+                        let mut b: Vec<&str> = c.iter().map(String::as_str).collect();
+                        a.sort();
+                        b.sort();
+                        a == b
+                    }
+                };
+                same.then_some(path)
+            }) else {
+                panic!("/proc/{pid}/cgroup has no line for the hierarchy `{key}`: {text}");
+            };
+            let rel = path
+                .strip_prefix(m.root.as_str())
+                .unwrap_or(path)
+                .trim_start_matches('/');
+            let dir = m.point.join(rel);
+            match m.controllers {
+                Some(c) => v1.push((c, dir)),
+                None => {
+                    let offered = std::fs::read_to_string(m.point.join("cgroup.controllers"))
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .collect();
+                    unified = Some((offered, dir));
+                }
+            }
+        }
+        CgroupFiles {
+            layout: layout(),
+            v1,
+            unified,
+        }
+    }
+
+    /// The cgroups of a container's init, checked to be brig's `/brig-test/<id>` everywhere.
+    #[track_caller]
+    pub fn of_container(env: &Env, id: &str) -> CgroupFiles {
+        let pid = env.state(id).expect("state")["pid"].as_i64().unwrap();
+        let cg = CgroupFiles::of_pid(pid);
+        for d in cg.dirs() {
+            assert!(
+                d.ends_with(Path::new("brig-test").join(id)),
+                "init {pid} of {id} is in {}",
+                d.display()
+            );
+        }
+        cg
+    }
+
+    /// Whether `controller` is handled by cgroup2 here (not by a v1 hierarchy).
+    pub fn is_v2(&self, controller: &str) -> bool {
+        !self
+            .v1
+            .iter()
+            .any(|(c, _)| c.iter().any(|x| x == controller))
+            && self.unified.is_some()
+    }
+
+    /// The directory that holds `controller`'s files: its v1 hierarchy, else cgroup2 when offered
+    /// there (`freezer` is cgroup2's `cgroup.freeze`, always present).
+    #[track_caller]
+    pub fn dir(&self, controller: &str) -> &Path {
+        if let Some((_, d)) = self
+            .v1
+            .iter()
+            .find(|(c, _)| c.iter().any(|x| x == controller))
+        {
+            return d;
+        }
+        match &self.unified {
+            Some((offered, d))
+                if controller == "freezer" || offered.iter().any(|c| c == controller) =>
+            {
+                d
+            }
+            _ => panic!(
+                "no {controller} controller on this host ({:?} layout)",
+                self.layout
+            ),
+        }
+    }
+
+    /// Path of `file` of `controller` (e.g. `("memory", "memory.max")`).
+    #[track_caller]
+    pub fn file(&self, controller: &str, file: &str) -> PathBuf {
+        self.dir(controller).join(file)
+    }
+
+    /// The trimmed content of `file` of `controller`.
+    #[track_caller]
+    pub fn read(&self, controller: &str, file: &str) -> String {
+        let p = self.file(controller, file);
+        std::fs::read_to_string(&p)
+            .unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+            .trim()
+            .to_string()
+    }
+
+    /// Every directory of the process, one per hierarchy.
+    pub fn dirs(&self) -> Vec<&Path> {
+        self.v1
+            .iter()
+            .map(|(_, d)| d.as_path())
+            .chain(self.unified.as_ref().map(|(_, d)| d.as_path()))
+            .collect()
+    }
+}

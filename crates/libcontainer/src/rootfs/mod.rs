@@ -419,21 +419,29 @@ fn mount_cgroup(
             .ctx("mount(remount)", dest.display())?;
         }
     }
-    // Co-mounted hierarchies (`cpu,cpuacct`) also answer to each controller's name, as the
-    // host's /sys/fs/cgroup does and runc sets it up.
-    let dir = open_in_root(root, &m.destination, 0).ctx("openat2", m.destination.display())?;
-    for h in &hierarchies {
-        let name = Path::new(&h.mountpoint)
+    // Co-mounted hierarchies (`cpu,cpuacct`): one symlink per controller, as runc and systemd make,
+    // so `/sys/fs/cgroup/cpu/cpu.cfs_quota_us` works inside as it does on the host.
+    let top = open_in_root(root, &m.destination, 0).ctx("openat2", m.destination.display())?;
+    for h in hierarchies.iter().filter(|h| h.fstype == "cgroup") {
+        let Some(name) = Path::new(&h.mountpoint)
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+            .and_then(|n| n.to_str())
+        else {
+            continue;
+        };
         if !name.contains(',') {
             continue;
         }
-        for ctrl in name.split(',') {
-            match nix::unistd::symlinkat(name.as_str(), dir.as_fd(), ctrl) {
+        for link in name.split(',').filter(|c| !c.is_empty() && *c != name) {
+            match nix::unistd::symlinkat(name, top.as_fd(), link) {
                 Ok(()) | Err(nix::Error::EEXIST) => {}
-                Err(e) => return Err(SysError::new("symlink", format!("`{ctrl}` -> `{name}`"), e)),
+                Err(e) => {
+                    return Err(SysError::new(
+                        "symlink",
+                        format!("`{}`", m.destination.join(link).display()),
+                        e,
+                    ))
+                }
             }
         }
     }
