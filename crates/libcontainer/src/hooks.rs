@@ -108,7 +108,8 @@ mod tests {
 
     #[test]
     fn state_on_stdin_env_args_and_failures() {
-        let dir = std::env::temp_dir().join(format!("brig-hook-test-{}", std::process::id()));
+        let tmp = crate::testutil::TempDir::new("hook-test");
+        let dir = tmp.path().to_path_buf();
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("out");
         let h = hook(&format!(

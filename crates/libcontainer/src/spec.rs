@@ -230,7 +230,8 @@ mod tests {
 
     #[test]
     fn validate_reports_fields() {
-        let dir = std::env::temp_dir().join(format!("brig-spec-test-{}", std::process::id()));
+        let tmp = crate::testutil::TempDir::new("spec-test");
+        let dir = tmp.path().to_path_buf();
         std::fs::create_dir_all(dir.join("rootfs")).unwrap();
         let ok = r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"}}"#;
         assert_eq!(validate(&spec_with(ok), &dir).unwrap(), dir.join("rootfs"));

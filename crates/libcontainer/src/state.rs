@@ -343,7 +343,8 @@ mod tests {
 
     #[test]
     fn create_open_duplicate_remove() {
-        let root = std::env::temp_dir().join(format!("brig-state-test-{}", std::process::id()));
+        let tmp = crate::testutil::TempDir::new("state-test");
+        let root = tmp.path().to_path_buf();
         let d = StateDir::create(&root, "c1").unwrap();
         assert!(matches!(
             StateDir::create(&root, "c1"),

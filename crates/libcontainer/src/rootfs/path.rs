@@ -173,7 +173,8 @@ mod tests {
 
     #[test]
     fn symlinks_cannot_escape_the_root() {
-        let dir = std::env::temp_dir().join(format!("brig-path-test-{}", std::process::id()));
+        let tmp = crate::testutil::TempDir::new("path-test");
+        let dir = tmp.path().to_path_buf();
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("etc")).unwrap();
         std::os::unix::fs::symlink("/", dir.join("escape")).unwrap();
