@@ -289,7 +289,6 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
         created: crate::time::rfc3339_nanos(now),
         annotations: spec.annotations().clone().unwrap_or_default(),
         owner: String::new(),
-        creating: true,
         cgroup: serde_json::to_value(&cgroup).ok(),
         systemd_cgroup: opts.systemd_cgroup,
         rootless: opts.rootless,
@@ -499,17 +498,14 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
     // Step 4 done: record the container and hand back.
     st.pid = init_pid;
     st.pid_start = state::pid_start_time(init_pid).unwrap_or(0);
-    st.creating = false;
     let dir = guard.dir.as_ref().expect("state dir");
     dir.save(&st)?;
-    std::fs::write(
-        dir.path.join(state::CONFIG_COPY),
-        serde_json::to_vec(spec).unwrap_or_default(),
-    )
-    .map_err(|source| StateError::Io {
-        what: "write",
-        path: dir.path.join(state::CONFIG_COPY),
-        source,
+    std::fs::write(dir.path.join(state::CONFIG_COPY), &bundle.raw).map_err(|source| {
+        StateError::Io {
+            what: "write",
+            path: dir.path.join(state::CONFIG_COPY),
+            source,
+        }
     })?;
     if let Some(p) = &opts.pid_file {
         write_pid_file(p, init_pid)?;
@@ -760,9 +756,6 @@ fn rootfs_config(
 pub fn status(dir_path: &Path, st: &State) -> Status {
     if !state::init_alive(st) {
         return Status::Stopped;
-    }
-    if st.creating {
-        return Status::Creating;
     }
     if dir_path.join(state::EXEC_FIFO).exists() {
         return Status::Created;
@@ -1142,11 +1135,6 @@ fn drain(m: &OwnedFd) {
         }
         let _ = crate::tty::write_all(std::io::stdout().as_fd(), &buf[..n]);
     }
-}
-
-/// Annotations and other helpers for callers.
-pub fn annotations(st: &State) -> &HashMap<String, String> {
-    &st.annotations
 }
 
 // ---------------------------------------------------------------------------------------------

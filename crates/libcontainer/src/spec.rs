@@ -40,6 +40,8 @@ pub struct Bundle {
     pub spec: Spec,
     /// `root.path` made absolute (relative paths are relative to the bundle).
     pub rootfs: PathBuf,
+    /// config.json as read (brig keeps a copy in the state dir for start, exec and delete).
+    pub raw: Vec<u8>,
 }
 
 /// Read `<dir>/config.json` and check it. `dir` is made absolute.
@@ -59,7 +61,12 @@ pub fn load_bundle(dir: &Path) -> Result<Bundle, SpecError> {
         message,
     })?;
     let rootfs = validate(&spec, &dir)?;
-    Ok(Bundle { dir, spec, rootfs })
+    Ok(Bundle {
+        dir,
+        spec,
+        rootfs,
+        raw: bytes,
+    })
 }
 
 /// Parse JSON into a spec; on failure return the JSON path of the offending field and the reason.

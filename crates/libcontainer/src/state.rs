@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -84,9 +83,6 @@ pub struct State {
     #[serde(default)]
     pub annotations: HashMap<String, String>,
     pub owner: String,
-    /// True until the init reported Ready.
-    #[serde(default)]
-    pub creating: bool,
     /// Where the container's cgroups are (opaque to this module).
     #[serde(default)]
     pub cgroup: Option<serde_json::Value>,
@@ -152,7 +148,8 @@ pub fn check_id(id: &str) -> Result<(), StateError> {
 pub struct StateDir {
     pub id: String,
     pub path: PathBuf,
-    lock: Flock<File>,
+    /// Held for the life of this value: the exclusive lock on the directory.
+    _lock: Flock<File>,
 }
 
 impl StateDir {
@@ -185,7 +182,7 @@ impl StateDir {
         Ok(StateDir {
             id: id.to_string(),
             path,
-            lock,
+            _lock: lock,
         })
     }
 
@@ -206,7 +203,7 @@ impl StateDir {
         Ok(StateDir {
             id: id.to_string(),
             path,
-            lock,
+            _lock: lock,
         })
     }
 
@@ -274,10 +271,6 @@ impl StateDir {
             path: self.path.clone(),
             source,
         })
-    }
-
-    pub fn lock_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.lock.as_fd()
     }
 }
 
@@ -359,7 +352,6 @@ mod tests {
             created: "t".into(),
             annotations: HashMap::new(),
             owner: String::new(),
-            creating: false,
             cgroup: None,
             systemd_cgroup: false,
             rootless: false,
