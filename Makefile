@@ -6,7 +6,7 @@ BRIG_DEBUG := target/debug/brig
 BRIG_RELEASE := target/release/brig
 DEMO := target/demo
 
-.PHONY: all build release deps demo test test-unit test-integration lint conformance test-vm bench clean
+.PHONY: all build release deps demo test test-unit test-integration lint conformance test-clients test-vm bench clean
 
 all: build
 
@@ -17,8 +17,10 @@ release:
 	$(CARGO) build --release -p brig
 
 # Debian packages the tests need (busybox-static for test rootfs; runc and crun as reference
-# runtimes; hyperfine for benchmarks; qemu for the VM test bed). Installs only what is missing.
-DEB_PKGS := busybox-static runc crun hyperfine time qemu-system-x86
+# runtimes; podman, conmon, containerd and friends as real clients; hyperfine for benchmarks;
+# qemu for the VM test bed). Installs only what is missing.
+DEB_PKGS := busybox-static runc crun hyperfine time qemu-system-x86 \
+	podman conmon catatonit slirp4netns containernetworking-plugins containerd python3
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -51,6 +53,12 @@ RUNTIME ?= $(CURDIR)/$(BRIG_DEBUG)
 conformance: build
 	RUNTIME=$(RUNTIME) $(if $(RUNTIME_TOOLS_VALIDATION),RUNTIME_TOOLS_VALIDATION=$(RUNTIME_TOOLS_VALIDATION)) conformance/run.sh $(if $(filter $(CURDIR)/$(BRIG_DEBUG),$(RUNTIME)),--expect conformance/expected/brig.txt)
 
+# podman and containerd from Debian driving brig (tests/clients/, runc first as the reference).
+# CLIENT_RUNTIMES=brig skips the runc pass; CLIENT_FILTER=REGEX picks scenarios.
+test-clients: build
+	BRIG=$(CURDIR)/$(BRIG_DEBUG) tests/clients/podman.sh
+	BRIG=$(CURDIR)/$(BRIG_DEBUG) tests/clients/containerd.sh
+
 # The VM test bed (docs/testbed.md): Debian's kernel under qemu, once per cgroup layout (v2, v1,
 # hybrid), running the test executables built here, the conformance gate and smoke tests.
 VM_LAYOUT ?= all
@@ -59,7 +67,7 @@ test-vm: build
 	(cd conformance && cargo build --release --locked --quiet)
 	BRIG_VM_TEST_LIST=$(CURDIR)/target/vm/tests.list tests/vm/run.sh $(VM_LAYOUT)
 
-test: deps lint test-unit test-integration conformance test-vm
+test: deps lint test-unit test-integration conformance test-clients test-vm
 
 bench: deps release
 	./tests/bench/bench.sh $(BRIG_RELEASE)
