@@ -61,19 +61,9 @@ printf 'root:x:0:\nnobody:x:65534:\n' >"$rootfs/etc/group"
 tar -C "$rootfs" -cf "$WORK/rootfs.tar" .
 pm import -q "$WORK/rootfs.tar" "$IMAGE" >/dev/null || { echo "podman import failed" >&2; exit 1; }
 
-# --- scenarios -----------------------------------------------------------------------------
-
-scenario run_attached
-t_run_attached() {
-    out=$(pmr run --rm $CG "$IMAGE" sh -c 'echo hello; exit 3' 2>&1) && rc=0 || rc=$?
-    check_eq "output" "$out" hello
-    check_eq "exit code" "$rc" 3
-}
-
-scenario run_tty
-t_run_tty() {
-    out=$(pmr run --rm -t $CG "$IMAGE" sh -c 'tty' | tr -d '\r')
-    check_match "tty" "$out" '^/dev/pts/[0-9]+$'
-}
+# --- scenarios: podman.d/*.sh, in name order ------------------------------------------------
+for f in "$CLIENTS_DIR"/podman.d/*.sh; do
+    source "$f"
+done
 
 run_suite
