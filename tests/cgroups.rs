@@ -735,11 +735,17 @@ fn resources_at_create_land_in_the_host_cgroup_files() {
         let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap();
         assert_eq!(procs.trim(), init.to_string(), "{}", dir.display());
     }
-    // Only a running container can be paused (runc also pauses a created one).
-    env.brig(&["pause", &id])
-        .fails_with("container not running");
+    // A created container can be paused, as runc allows: it reads `paused`, cannot be started
+    // until resumed, and is `created` again after resume.
     env.brig(&["resume", &id])
         .fails_with("container not paused");
+    env.brig(&["pause", &id]).ok();
+    assert_eq!(env.status(&id), "paused");
+    assert_eq!(freezer_state(&cg), "FROZEN");
+    env.brig(&["start", &id])
+        .fails_with("cannot start container in state `paused`");
+    env.brig(&["resume", &id]).ok();
+    assert_eq!(env.status(&id), "created");
     assert_eq!(freezer_state(&cg), "THAWED");
 
     // The block io weight goes to the file this kernel has for it: v1 blkio.weight (CFQ, gone since

@@ -757,9 +757,7 @@ pub fn status(dir_path: &Path, st: &State) -> Status {
     if !state::init_alive(st) {
         return Status::Stopped;
     }
-    if dir_path.join(state::EXEC_FIFO).exists() {
-        return Status::Created;
-    }
+    // Frozen first, as runc does: a created container can be paused too.
     let frozen = st
         .cgroup
         .clone()
@@ -768,6 +766,8 @@ pub fn status(dir_path: &Path, st: &State) -> Status {
         .unwrap_or(false);
     if frozen {
         Status::Paused
+    } else if dir_path.join(state::EXEC_FIFO).exists() {
+        Status::Created
     } else {
         Status::Running
     }
@@ -1151,13 +1151,12 @@ fn open_with_cgroup(root: &Path, id: &str) -> Result<(State, Status, Cgroup)> {
     Ok((st, s, cg))
 }
 
-/// `brig pause`: freeze every process of a running container. runc also pauses a created one;
-/// brig refuses: `status` would still say `created` (the exec FIFO decides first) and `delete`
-/// would wait for a frozen init to die.
+/// `brig pause`: freeze every process of a created or running container (runc pauses both; a
+/// paused created container reads `paused`, and `created` again once resumed).
 pub fn pause(root: &Path, id: &str) -> Result<()> {
     let (_, s, cg) = open_with_cgroup(root, id)?;
     match s {
-        Status::Running => Ok(cg.freeze()?),
+        Status::Running | Status::Created => Ok(cg.freeze()?),
         _ => Err(ContainerError::NotRunning),
     }
 }
