@@ -210,6 +210,18 @@ t_tmpfs() {
     check_match "mode" "$out" ' /scratch tmpfs .*mode=1770'
     check_match "dir mode" "$out" '^1770$'
     check_match "writable" "$out" '^x$'
+    # Over an existing directory (the image's /etc and /tmp, 755) a tmpfs takes that directory's
+    # mode and is filled from it (podman asks for tmpcopyup), also a read-only one; a new
+    # directory gets mode=.
+    out=$(prun --tmpfs /etc:mode=700 --tmpfs /tmp:ro,mode=1777 --tmpfs /var/new:ro,mode=700 "$IMAGE" sh -c '
+        stat -c "%n %a" /etc /tmp /var/new; grep -c root: /etc/passwd; grep -E " /(etc|tmp|var/new) " /proc/mounts
+        touch /tmp/x 2>&1; true')
+    check_match "existing dir keeps its mode" "$out" '^/etc 755$'
+    check_match "existing dir keeps its mode (ro)" "$out" '^/tmp 755$'
+    check_match "new dir gets mode=" "$out" '^/var/new 700$'
+    check_match "copied up" "$out" '^1$'
+    check_match "ro tmpfs" "$out" ' /tmp tmpfs ro,'
+    check_match "ro tmpfs write" "$out" 'Read-only file system'
 }
 
 scenario volume_bind
