@@ -443,3 +443,81 @@ t_pids_memory_limits() {
     check_eq "pids.max / memory limit" "$out" "33
 67108864"
 }
+
+scenario device_access
+t_device_access() {
+    # --device with :r: the node is readable, writing it is refused by the device cgroup
+    # (loop-control: not in the default allow list).
+    out=$(prun --device /dev/loop-control:/dev/rlc:r "$IMAGE" sh -c ': </dev/rlc && echo read-ok; echo x >/dev/rlc && echo write-ok; true')
+    check_match "read" "$out" '^read-ok$'
+    check_match "write denied" "$out" 'Operation not permitted'
+    if grep -q '^write-ok$' <<<"$out"; then fail "wrote a :r device"; fi
+    # --device-cgroup-rule lets a node made inside be opened.
+    out=$(prun --cap-add MKNOD --device-cgroup-rule 'c 10:237 r' "$IMAGE" sh -c 'mknod /tmp/lc c 10 237 && : </tmp/lc && echo opened; true')
+    check_match "rule allows open" "$out" '^opened$'
+    if grep -q 'Operation not permitted' <<<"$out"; then fail "rule not applied: $out"; fi
+}
+
+scenario cap_all
+t_cap_all() {
+    out=$(prun --cap-drop ALL "$IMAGE" sh -c 'grep -E "^Cap(Eff|Prm|Bnd):" /proc/self/status; touch /tmp/f; chown 1 /tmp/f && echo chowned; true')
+    check_match "CapEff empty" "$out" '^CapEff:[[:space:]]+0+$'
+    check_match "CapBnd empty" "$out" '^CapBnd:[[:space:]]+0+$'
+    check_match "chown" "$out" 'Operation not permitted'
+    out=$(prun --cap-drop ALL --cap-add CHOWN --cap-add KILL "$IMAGE" grep -E '^Cap(Eff|Bnd):' /proc/self/status)
+    check_match "only CHOWN+KILL" "$out" '^CapEff:[[:space:]]+0+21$'
+    check_match "bounding CHOWN+KILL" "$out" '^CapBnd:[[:space:]]+0+21$'
+    host_bnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+    out=$(prun --cap-add ALL "$IMAGE" grep '^CapEff:' /proc/self/status)
+    check_match "--cap-add ALL" "$out" "^CapEff:[[:space:]]+$host_bnd\$"
+}
+
+scenario ns_join
+t_ns_join() {
+    name=opts-ns-$RT
+    on_exit "pm rm -f -t 0 $name >/dev/null 2>&1"
+    pmr run -d --name "$name" $CG --hostname shared-host --network none "$IMAGE" sh -c 'echo marker >/dev/shm/m; exec sleep 600' >/dev/null
+    wait_for "$name running" 30 pm exec "$name" true
+    # Another container in its pid, ipc, net and uts namespaces (setns by path in the runtime).
+    out=$(prun --pid "container:$name" --ipc "container:$name" --network "container:$name" --uts "container:$name" "$IMAGE" sh -c '
+        ps -o comm | grep -c "^sleep$"; cat /dev/shm/m; hostname; echo pid=$$')
+    check_match "sees the first container's sleep" "$out" '^1$'
+    check_match "shares /dev/shm (ipc)" "$out" '^marker$'
+    check_match "shares uts" "$out" '^shared-host$'
+    if grep -q '^pid=1$' <<<"$out"; then fail "joined pid namespace but is pid 1"; fi
+    inside=$(pm exec "$name" sh -c 'readlink /proc/self/ns/net; readlink /proc/self/ns/pid')
+    out=$(prun --pid "container:$name" --network "container:$name" "$IMAGE" sh -c 'readlink /proc/self/ns/net; readlink /proc/self/ns/pid')
+    check_eq "same net and pid namespaces" "$out" "$inside"
+}
+
+scenario cgroup_resources
+t_cgroup_resources() {
+    out=$(prun --cpus 0.5 --cpu-shares 512 --memory 64m --memory-swap 96m --memory-reservation 32m "$IMAGE" sh -c '
+        cd /sys/fs/cgroup
+        cat cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpu/cpu.shares memory/memory.limit_in_bytes memory/memory.soft_limit_in_bytes
+        cat memory/memory.memsw.limit_in_bytes 2>/dev/null || echo no-memsw' | tr '\n' ' ')
+    check_match "cpu quota/period/shares, memory limit/reservation" "$out" '^50000 100000 512 67108864 33554432 '
+    check_match "memsw" "$out" ' (100663296|no-memsw) $'
+}
+
+scenario update_resources
+t_update_resources() {
+    name=opts-upd-$RT
+    on_exit "pm rm -f -t 0 $name >/dev/null 2>&1"
+    pmr run -d --name "$name" $CG --memory 64m --cpu-shares 512 --cpus 0.5 "$IMAGE" sleep 600 >/dev/null
+    wait_for "$name running" 30 pm exec "$name" true
+    cg='cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes cpu/cpu.shares cpu/cpu.cfs_quota_us'
+    out=$(pm exec "$name" sh -c "$cg" | tr '\n' ' ')
+    check_eq "before" "$out" "67108864 512 50000 "
+    # podman update -> `RUNTIME update --resources=FILE ID` (podman remembers the runtime).
+    pm update --memory 128m --cpu-shares 256 --cpus 1.5 "$name" >/dev/null
+    out=$(pm exec "$name" sh -c "$cg" | tr '\n' ' ')
+    check_eq "after podman update" "$out" "134217728 256 150000 "
+}
+
+scenario umask
+t_umask() {
+    out=$(prun --umask 0027 "$IMAGE" sh -c 'umask; touch /tmp/f; stat -c %a /tmp/f')
+    check_eq "umask" "$out" "0027
+640"
+}
