@@ -521,3 +521,20 @@ t_umask() {
     check_eq "umask" "$out" "0027
 640"
 }
+
+scenario default_security
+t_default_security() {
+    # Debian podman 4.3's default capability set (CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID
+    # SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP) in the
+    # permitted, effective and bounding sets, none inheritable or ambient, the default
+    # seccomp filter, no NoNewPrivs, and podman's rlimits from containers.conf.
+    out=$(prun "$IMAGE" sh -c 'grep -E "^(Cap|NoNewPrivs|Seccomp:)" /proc/self/status; ulimit -Sn; ulimit -Hn; ulimit -Su; cat /proc/self/oom_score_adj; umask; id')
+    for k in CapPrm CapEff CapBnd; do
+        check_match "$k" "$out" "^$k:[[:space:]]+00000000a80425fb\$"
+    done
+    check_match "CapInh" "$out" '^CapInh:[[:space:]]+0+$'
+    check_match "CapAmb" "$out" '^CapAmb:[[:space:]]+0+$'
+    check_match "NoNewPrivs" "$out" '^NoNewPrivs:[[:space:]]+0$'
+    check_match "Seccomp" "$out" '^Seccomp:[[:space:]]+2$'
+    check_eq "limits, oom, umask, id" "$(grep -v : <<<"$out" | tr '\n' ' ')" "1024 1024 4096 0 0022 uid=0(root) gid=0(root) "
+}
