@@ -538,3 +538,42 @@ t_default_security() {
     check_match "Seccomp" "$out" '^Seccomp:[[:space:]]+2$'
     check_eq "limits, oom, umask, id" "$(grep -v : <<<"$out" | tr '\n' ' ')" "1024 1024 4096 0 0022 uid=0(root) gid=0(root) "
 }
+
+scenario exec_options
+t_exec_options() {
+    name=opts-exec-$RT
+    on_exit "pm rm -f -t 0 $name >/dev/null 2>&1"
+    pmr run -d --name "$name" $CG --cap-drop CHOWN --env FROM_RUN=r "$IMAGE" sleep 600 >/dev/null
+    wait_for "$name running" 30 pm exec "$name" true
+    out=$(pm exec --user 1000:1001 --env E=1 --workdir /tmp "$name" sh -c 'id -u; id -g; echo "E=$E R=$FROM_RUN"; pwd; grep ^CapEff: /proc/self/status')
+    check_eq "exec --user/--env/--workdir" "$(sed -n 1,4p <<<"$out" | tr '\n' ' ')" "1000 1001 E=1 R=r /tmp "
+    check_match "non-root exec caps" "$out" '^CapEff:[[:space:]]+0+$'
+    # exec inherits the container's capabilities (CHOWN dropped) unless --privileged.
+    out=$(pm exec "$name" sh -c 'touch /tmp/f; chown 1 /tmp/f && echo chowned; grep ^CapBnd: /proc/self/status; true' 2>&1)
+    if grep -q '^chowned$' <<<"$out"; then fail "exec could chown: $out"; fi
+    check_match "exec keeps the container's cap set" "$out" 'Operation not permitted'
+    out=$(pm exec --privileged "$name" sh -c 'chown 1 /tmp/f && echo chowned')
+    check_eq "exec --privileged" "$out" chowned
+    # exec --preserve-fds hands an fd over too.
+    echo exec-fd-content >"$WORK/tmp/exec-fd-$RT"
+    out=$(pm exec --preserve-fds 1 "$name" sh -c 'cat <&3' 3<"$WORK/tmp/exec-fd-$RT")
+    check_eq "exec --preserve-fds" "$out" exec-fd-content
+}
+
+scenario bind_options
+t_bind_options() {
+    d=$(scratch bindopts)
+    printf '#!/bin/sh\necho ran\n' >"$d/script"
+    chmod 755 "$d/script"
+    out=$(prun -v "$d:/b:noexec,nosuid,nodev" -v "$d:/c" "$IMAGE" sh -c 'grep -E " /(b|c) " /proc/mounts; /b/script; /c/script')
+    check_match "noexec,nosuid,nodev" "$out" ' /b [^ ]+ rw,nosuid,nodev,noexec'
+    check_match "noexec refused" "$out" 'Permission denied'
+    check_match "plain bind runs it" "$out" '^ran$'
+    # rshared: a mount made inside the container's bind appears on the host side.
+    mkdir -p "$d/sub"
+    on_exit "umount -l '$d/sub' 2>/dev/null"
+    out=$(prun --privileged --mount "type=bind,source=$d,destination=/s,bind-propagation=rshared" "$IMAGE" sh -c 'grep " /s " /proc/self/mountinfo | grep -o "shared:[0-9]*" | head -1; mount -t tmpfs -o size=1m tmpfs /s/sub && echo mounted')
+    check_match "shared propagation" "$out" '^shared:[0-9]+$'
+    check_match "mounted inside" "$out" '^mounted$'
+    grep " $d/sub " /proc/self/mountinfo || echo "(not propagated to the host: $d is not a shared mount here)"
+}
