@@ -57,6 +57,49 @@ fn mounts_with_options_binds_and_readonly_root() {
     assert!(r.stdout.contains("scratch-ok"));
 }
 
+/// As runc: a tmpfs over an existing directory takes that directory's mode (after any copy-up),
+/// a tmpfs on a new directory keeps its `mode=`; `tmpcopyup` keeps subdirectory modes whatever
+/// the umask; a read-only tmpfs is copied up first, then made read-only.
+#[test]
+fn tmpfs_modes_copy_up_and_read_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new("tmpfs");
+    let id = env.id("t");
+    let script = "stat -c '%n %a' /old /old/sub /new /newcp /oldro; ls /old /oldro; grep -E ' /(old|new|newcp|oldro) ' /proc/mounts; touch /oldro/x 2>&1; true";
+    let b = env.bundle(&id, &["sh", "-c", script], |c| {
+        let m = c["mounts"].as_array_mut().unwrap();
+        for (dest, opts) in [
+            ("/old", json!(["mode=1770", "tmpcopyup"])),
+            ("/new", json!(["mode=1770"])),
+            ("/newcp", json!(["mode=700", "tmpcopyup"])),
+            ("/oldro", json!(["mode=1770", "tmpcopyup", "ro", "nosuid"])),
+        ] {
+            m.push(
+                json!({"destination": dest, "type": "tmpfs", "source": "tmpfs", "options": opts}),
+            );
+        }
+    });
+    let rootfs = b.join("rootfs");
+    for (d, mode) in [("old", 0o751), ("old/sub", 0o777), ("oldro", 0o755)] {
+        std::fs::create_dir_all(rootfs.join(d)).unwrap();
+        std::fs::set_permissions(rootfs.join(d), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    std::fs::write(rootfs.join("oldro/kept"), "x").unwrap();
+    let r = env.run(&id, &b);
+    env.assert_gone(&id);
+    r.ok();
+    for want in [
+        "/old 751\n/old/sub 777\n/new 1770\n/newcp 700\n/oldro 755\n",
+        "/old:\nsub\n",
+        "/oldro:\nkept\n",
+        "touch: /oldro/x: Read-only file system",
+        "tmpfs /old tmpfs rw,relatime,mode=1770 ",
+        "tmpfs /oldro tmpfs ro,nosuid,relatime,mode=1770 ",
+    ] {
+        assert!(r.stdout.contains(want), "missing {want:?} in\n{}", r.stdout);
+    }
+}
+
 #[test]
 fn masked_and_readonly_paths() {
     let env = Env::new("masked");

@@ -165,6 +165,17 @@ fn mount_one(cfg: &RootfsConfig, root: BorrowedFd, m: &MountPlan) -> Result<(), 
             })?;
         }
     }
+    // A tmpfs over a directory that already exists takes that directory's mode (after any
+    // copy-up), over the `mode=` option: runc does the same (`/tmp` keeps its 1777).
+    let tmpfs = !m.bind && m.typ == "tmpfs";
+    let covered_mode = if tmpfs {
+        open_in_root(root, dest, 0)
+            .ok()
+            .and_then(|fd| nix::sys::stat::fstat(&fd).ok())
+            .map(|st| st.st_mode & 0o7777)
+    } else {
+        None
+    };
     let under = ensure_in_root(root, dest, kind, 0o755)?;
     let target = proc_fd_path(under.as_fd());
     let data = (!m.data.is_empty()).then_some(m.data.as_str());
@@ -195,7 +206,14 @@ fn mount_one(cfg: &RootfsConfig, root: BorrowedFd, m: &MountPlan) -> Result<(), 
             .as_deref()
             .map(|s| s.as_os_str())
             .unwrap_or(m.typ.as_ref());
-        let r = sys_mount(Some(src), &target, Some(m.typ.as_str()), m.flags, data);
+        // A read-only tmpfs is filled (copy-up) and chmod-ed first, then remounted read-only.
+        let ro_later = tmpfs && m.flags.contains(MsFlags::MS_RDONLY);
+        let flags = if ro_later {
+            m.flags & !MsFlags::MS_RDONLY
+        } else {
+            m.flags
+        };
+        let r = sys_mount(Some(src), &target, Some(m.typ.as_str()), flags, data);
         match r {
             Err(nix::Error::EPERM) if m.typ == "sysfs" && cfg.in_userns => {
                 // A user namespace without its own network namespace may not mount sysfs:
@@ -221,10 +239,33 @@ fn mount_one(cfg: &RootfsConfig, root: BorrowedFd, m: &MountPlan) -> Result<(), 
             }
             r => r.ctx("mount", format!("{} `{}`", m.typ, src.to_string_lossy()))?,
         }
-        if m.tmpcopyup {
+        if m.tmpcopyup || covered_mode.is_some() || ro_later {
             let top = open_in_root(root, dest, 0).ctx("openat2", dest.display())?;
-            copy_tree(&target, &proc_fd_path(top.as_fd()))
-                .map_err(|e| SysError::new("tmpcopyup", dest.display().to_string(), errno(&e)))?;
+            let top_path = proc_fd_path(top.as_fd());
+            if m.tmpcopyup {
+                copy_tree(&target, &top_path).map_err(|e| {
+                    SysError::new("tmpcopyup", dest.display().to_string(), errno(&e))
+                })?;
+            }
+            if let Some(mode) = covered_mode {
+                nix::sys::stat::fchmodat(
+                    nix::fcntl::AT_FDCWD,
+                    &top_path,
+                    nix::sys::stat::Mode::from_bits_truncate(mode),
+                    nix::sys::stat::FchmodatFlags::FollowSymlink,
+                )
+                .ctx("chmod", dest.display())?;
+            }
+            if ro_later {
+                sys_mount(
+                    None::<&str>,
+                    &top_path,
+                    None::<&str>,
+                    m.flags | MsFlags::MS_REMOUNT,
+                    None::<&str>,
+                )
+                .ctx("mount(remount ro)", dest.display())?;
+            }
         }
     }
     if !m.propagation.is_empty() || m.rec_set != 0 || m.rec_clear != 0 {
@@ -269,18 +310,19 @@ fn locked_flags(path: &Path) -> MsFlags {
     out
 }
 
-/// Copy the directory that a tmpfs now hides (reached through an fd opened before the mount)
-/// into the tmpfs: the `tmpcopyup` extension.
+/// Copy the contents of the directory that a tmpfs now hides (reached through an fd opened
+/// before the mount) into the tmpfs: the `tmpcopyup` extension. The tmpfs root's own mode is the
+/// caller's business; subdirectories keep their modes whatever the umask.
 fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let md = std::fs::metadata(from)?;
-    std::fs::set_permissions(to, std::fs::Permissions::from_mode(md.mode() & 0o7777))?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let (src, dst) = (entry.path(), to.join(entry.file_name()));
         let ft = entry.file_type()?;
         if ft.is_dir() {
             std::fs::create_dir(&dst)?;
+            let mode = std::fs::metadata(&src)?.mode() & 0o7777;
+            std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(mode))?;
             copy_tree(&src, &dst)?;
         } else if ft.is_symlink() {
             std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
