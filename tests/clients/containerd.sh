@@ -187,12 +187,14 @@ use_path_runtime() { ln -sfn "$RTBIN" "$WORK/bin/runc"; }
 # The container's cgroup directory in a v1 controller's hierarchy.
 cgdir() { echo "/sys/fs/cgroup/$1/$CGROUP_PARENT/$2"; }
 # A full OCI spec for `ctr run/create --config`: runc's default spec, rootfs = the image rootfs
-# (read-only), our cgroup; $3 = a jq filter applied last.
+# (read-only, shared by the containers: a tmpfs on /tmp), our cgroup; $3 = a jq filter applied
+# last.
 make_spec() {
     local id=$1 out=$2 filter=${3:-.}
     (cd "$WORK" && rm -f config.json && "$RUNC" spec && mv config.json "$out.tmp")
     jq --arg root "$rootfs" --arg cg "/$CGROUP_PARENT/$id" \
-        '.root = {path: $root, readonly: true} | .process.terminal = false | .linux.cgroupsPath = $cg | '"$filter" \
+        '.root = {path: $root, readonly: true} | .process.terminal = false | .linux.cgroupsPath = $cg
+         | .mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev"]}] | '"$filter" \
         "$out.tmp" >"$out"
     rm -f "$out.tmp"
 }
