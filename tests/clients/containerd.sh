@@ -17,7 +17,11 @@
 #   * no runtime options (`ctr container create`, or the second runtime handler
 #     io.containerd.brig.v2 whose shim binary is containerd-shim-brig-v2 on the daemon's PATH):
 #     the shim runs `runc` from the daemon's PATH with --root /run/containerd/runc/<ns>.
-#     $WORK/bin leads that PATH; use_path_runtime points $WORK/bin/runc at $RTBIN.
+#     $WORK/bin leads that PATH; use_path_runtime makes $WORK/bin/runc a wrapper that logs its
+#     arguments to $PATH_LOG and execs $RTBIN. Otherwise $WORK/bin/runc refuses to run (so no
+#     scenario can test Debian's runc in brig's pass by mistake). ctr drops the runtime options
+#     of `ctr run` whenever it sends task options (--uidmap/--gidmap: IoUid/IoGid, --no-pivot):
+#     those scenarios use the PATH runtime too.
 # The image is a busybox-static rootfs packed here as an OCI layout tarball and `ctr image
 # import`ed: no registry, no network. Containers get cgroups under /$CGROUP_PARENT (--cgroup).
 source "$(dirname "$0")/lib.sh"
@@ -28,7 +32,11 @@ RTROOT=$WORK/rt-root
 FIFO=$WORK/fifo
 export CONTAINERD_ADDRESS=$CTRD/containerd.sock
 export CONTAINERD_NAMESPACE=brigtest
+PATH_LOG=$WORK/path-runtime.log
 mkdir -p "$CTRD" "$WORK/run" "$WORK/bin" "$RTROOT" "$FIFO"
+# A user-namespaced container's root (an unprivileged uid on the host) walks to its rootfs
+# under $WORK.
+chmod 755 "$WORK"
 
 # --- the image ----------------------------------------------------------------------------
 rootfs=$WORK/image-rootfs
@@ -86,6 +94,13 @@ disabled_plugins = [
   path = "$CTRD/opt"
 EOF
 # The second runtime handler: io.containerd.brig.v2 -> containerd-shim-brig-v2 on PATH.
+# `runc` on PATH: refuses until a scenario asks for it (use_path_runtime).
+no_path_runtime() {
+    printf '#!/bin/sh\necho "runc on PATH called but no scenario asked for it: $*" >&2\nexit 1\n' >"$WORK/bin/runc.new"
+    chmod +x "$WORK/bin/runc.new"
+    mv "$WORK/bin/runc.new" "$WORK/bin/runc"
+}
+no_path_runtime
 ln -s "$(command -v containerd-shim-runc-v2)" "$WORK/bin/containerd-shim-brig-v2"
 
 # Did /run/containerd exist before us? (It must not appear because of us.)
@@ -118,14 +133,14 @@ stop_daemon() {
 # Every task and container of ours, gone (the daemon still up).
 remove_all() {
     local id
-    for id in $(timeout 20 ctr task ls -q 2>/dev/null); do
-        timeout 20 ctr task kill -a -s SIGKILL "$id" 2>/dev/null || true
+    for id in $(timeout -k 5 20 ctr task ls -q 2>/dev/null); do
+        timeout -k 5 20 ctr task kill -a -s SIGKILL "$id" 2>/dev/null || true
     done
-    for id in $(timeout 20 ctr task ls -q 2>/dev/null); do
-        timeout 20 ctr task rm -f "$id" 2>/dev/null || true
+    for id in $(timeout -k 5 20 ctr task ls -q 2>/dev/null); do
+        timeout -k 5 20 ctr task rm -f "$id" 2>/dev/null || true
     done
-    for id in $(timeout 20 ctr container ls -q 2>/dev/null); do
-        timeout 20 ctr container rm "$id" 2>/dev/null || true
+    for id in $(timeout -k 5 20 ctr container ls -q 2>/dev/null); do
+        timeout -k 5 20 ctr container rm "$id" 2>/dev/null || true
     done
 }
 
@@ -137,11 +152,11 @@ suite_on_exit "if [ $had_run_containerd = 0 ] && [ -e /run/containerd ]; then ec
 suite_on_exit "stop_daemon $CTRD_PID"
 suite_on_exit remove_all
 wait_for "containerd to serve" 30 ctr version
-timeout 60 ctr image import "$WORK/image.tar" >/dev/null || { echo "ctr image import failed" >&2; exit 1; }
+timeout -k 5 60 ctr image import "$WORK/image.tar" >/dev/null || { echo "ctr image import failed" >&2; exit 1; }
 
 # --- helpers for the scenarios ------------------------------------------------------------
 # ctr with a time bound.
-c() { timeout 60 ctr "$@"; }
+c() { timeout -k 5 60 ctr "$@"; }
 # The per-call runtime options of the scenario's runtime.
 rtopts() { echo "--runc-binary $RTBIN --runc-root $RTROOT"; }
 # ids ID...: the scenario's containers, removed (task killed) when it ends.
@@ -159,7 +174,7 @@ cr() {
         shift
     done
     [ $# -gt 0 ] && shift
-    timeout 60 ctr run --fifo-dir "$FIFO" --cgroup "/$CGROUP_PARENT/$id" $(rtopts) "${flags[@]}" "$IMAGE" "$id" "$@"
+    timeout -k 5 60 ctr run --fifo-dir "$FIFO" --cgroup "/$CGROUP_PARENT/$id" $(rtopts) "${flags[@]}" "$IMAGE" "$id" "$@"
 }
 # crd ID [flags...] -- CMD...: detached run, then wait until the task runs.
 crd() {
@@ -169,7 +184,7 @@ crd() {
     wait_for "$id running" 30 task_is "$id" RUNNING
 }
 # ce [ctr task exec flags...] ID CMD...: exec with our fifo dir.
-ce() { timeout 60 ctr task exec --fifo-dir "$FIFO" "$@"; }
+ce() { timeout -k 5 60 ctr task exec --fifo-dir "$FIFO" "$@"; }
 rm_ctr() {
     c task kill -a -s SIGKILL "$1" 2>/dev/null || true
     c task rm -f "$1" 2>/dev/null || true
@@ -182,8 +197,15 @@ task_is() { [ "$(task_status "$1")" = "$2" ]; }
 # The runtime's own view: `$RTBIN state` with the root the shim gave it.
 rt_state() { "$RTBIN" --root "${2:-$RTROOT/$CONTAINERD_NAMESPACE}" state "$1"; }
 rt_status() { rt_state "$@" | jq -r .status; }
-# Let the shim find the scenario's runtime as `runc` on the daemon's PATH.
-use_path_runtime() { ln -sfn "$RTBIN" "$WORK/bin/runc"; }
+# Let the shim find the scenario's runtime as `runc` on the daemon's PATH, its calls logged to
+# $PATH_LOG (emptied here), until the scenario ends.
+use_path_runtime() {
+    : >"$PATH_LOG"
+    printf '#!/bin/sh\necho "$*" >>%s\nexec %s "$@"\n' "$PATH_LOG" "$RTBIN" >"$WORK/bin/runc.new"
+    chmod +x "$WORK/bin/runc.new"
+    mv "$WORK/bin/runc.new" "$WORK/bin/runc"
+    on_exit no_path_runtime
+}
 # The container's cgroup directory in a v1 controller's hierarchy.
 cgdir() { echo "/sys/fs/cgroup/$1/$CGROUP_PARENT/$2"; }
 # A full OCI spec for `ctr run/create --config`: runc's default spec, rootfs = the image rootfs

@@ -29,7 +29,7 @@ t_run_tty() {
     local id=$RT-tty
     ids "$id"
     # ctr -t needs a terminal on its stdin: script(1) gives it one.
-    out=$(set -o pipefail; timeout 60 script -qec "ctr run --rm -t --fifo-dir $FIFO --cgroup /$CGROUP_PARENT/$id $(rtopts) $IMAGE $id sh -c 'tty; [ -t 1 ] && echo stdout-is-a-tty; exit 4'" /dev/null | tr -d '\r') && rc=0 || rc=$?
+    out=$(set -o pipefail; timeout -k 5 60 script -qec "ctr run --rm -t --fifo-dir $FIFO --cgroup /$CGROUP_PARENT/$id $(rtopts) $IMAGE $id sh -c 'tty; [ -t 1 ] && echo stdout-is-a-tty; exit 4'" /dev/null | tr -d '\r') && rc=0 || rc=$?
     echo "$out"
     # (script echoes its stdin's EOF as ^@)
     check_match "tty" "$out" '^(\^@)?/dev/pts/[0-9]+$'
@@ -105,7 +105,7 @@ scenario systemd_cgroup
 t_systemd_cgroup() {
     local id=$RT-sd
     ids "$id"
-    out=$(timeout 60 ctr run --rm --fifo-dir "$FIFO" --runc-systemd-cgroup --cgroup "system.slice:brigtest:$id" \
+    out=$(timeout -k 5 60 ctr run --rm --fifo-dir "$FIFO" --runc-systemd-cgroup --cgroup "system.slice:brigtest:$id" \
         $(rtopts) "$IMAGE" "$id" true 2>&1) && rc=0 || rc=$?
     echo "$out"
     check_match "ctr fails" "$rc" '^[1-9][0-9]*$'

@@ -23,7 +23,7 @@ t_exec_tty() {
     local id=$RT-exectty
     ids "$id"
     crd "$id" -- sleep 1000
-    out=$(set -o pipefail; timeout 60 script -qec "ctr task exec -t --fifo-dir $FIFO --exec-id t1 $id sh -c 'tty; [ -t 0 ] && echo stdin-is-a-tty; exit 9'" /dev/null | tr -d '\r') && rc=0 || rc=$?
+    out=$(set -o pipefail; timeout -k 5 60 script -qec "ctr task exec -t --fifo-dir $FIFO --exec-id t1 $id sh -c 'tty; [ -t 0 ] && echo stdin-is-a-tty; exit 9'" /dev/null | tr -d '\r') && rc=0 || rc=$?
     echo "$out"
     check_match "tty" "$out" '^(\^@)?/dev/pts/[0-9]+$'
     check_match "stdin" "$out" '^stdin-is-a-tty$'

@@ -159,6 +159,8 @@ t_create_then_start() {
     check_eq "$RT state under the shim's default root" \
         "$(rt_status "$id" "$WORK/run/containerd/runc/$CONTAINERD_NAMESPACE")" running
     check_eq "cgroup from the spec" "$(grep -E '^[0-9]+:memory:' "/proc/$pid/cgroup" | cut -d: -f3)" "/$CGROUP_PARENT/$id"
+    check_match "$RT ran from PATH with the default root" "$(grep ' start ' "$PATH_LOG")" \
+        "^--root /run/containerd/runc/$CONTAINERD_NAMESPACE --log .*/log.json --log-format json start $id\$"
     c task kill -s SIGKILL "$id"
     wait_for "stopped" 30 task_is "$id" STOPPED
     c task rm "$id" || true
@@ -172,11 +174,12 @@ t_runtime_handler() {
     local id=$RT-handler
     ids "$id"
     use_path_runtime
-    timeout 60 ctr run -d --fifo-dir "$FIFO" --runtime io.containerd.brig.v2 --cgroup "/$CGROUP_PARENT/$id" \
+    timeout -k 5 60 ctr run -d --fifo-dir "$FIFO" --runtime io.containerd.brig.v2 --cgroup "/$CGROUP_PARENT/$id" \
         "$IMAGE" "$id" sleep 1000
     wait_for "running" 30 task_is "$id" RUNNING
     check_eq "runtime" "$(c container info "$id" | jq -r .Runtime.Name)" io.containerd.brig.v2
     check_eq "$RT state" "$(rt_status "$id" "$WORK/run/containerd/runc/$CONTAINERD_NAMESPACE")" running
     out=$(ce --exec-id h1 "$id" echo exec-ok)
     check_eq "exec through the handler" "$out" exec-ok
+    check_match "$RT ran the exec" "$(cat "$PATH_LOG")" " exec --process [^ ]+ --detach --pid-file [^ ]+ $id\$"
 }

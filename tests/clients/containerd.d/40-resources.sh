@@ -59,7 +59,7 @@ t_limits_pids() {
     # which leaves sleep 1000 (pid 1) + 6 sleeps 100 = 7 processes.
     make_spec "$id" "$WORK/spec-$id.json" \
         '.linux.resources.pids = {limit: 8} | .process.args = ["sh", "-c", "sh -c \"for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 100 & done\" 2>/tmp/err; echo done >/tmp/done; sleep 1000"]'
-    timeout 60 ctr run -d --fifo-dir "$FIFO" $(rtopts) --config "$WORK/spec-$id.json" "$id"
+    timeout -k 5 60 ctr run -d --fifo-dir "$FIFO" $(rtopts) --config "$WORK/spec-$id.json" "$id"
     wait_for "running" 30 task_is "$id" RUNNING
     check_eq "pids.max" "$(cat "$(cgdir pids "$id")/pids.max")" 8
     pid=$(task_pid "$id")
@@ -76,7 +76,7 @@ scenario oom
 t_oom() {
     local id=$RT-oom ev=$WORK/events-$RT.out
     ids "$id"
-    timeout 120 ctr events >"$ev" 2>&1 &
+    timeout -k 5 120 ctr events >"$ev" 2>&1 &
     evpid=$!
     on_exit "kill $evpid 2>/dev/null; wait $evpid 2>/dev/null"
     sleep 0.5
