@@ -83,3 +83,60 @@ t_net_host() {
     [ "$(head -1 <<<"$own")" != "$(readlink /proc/self/ns/net)" ] || fail "no own network namespace by default"
     check_eq "only lo inside" "$(tail -n +2 <<<"$own")" lo
 }
+
+# --seccomp-profile: an OCI seccomp profile of our own (errnoRet, an argument condition).
+scenario seccomp_profile
+t_seccomp_profile() {
+    local id=$RT-scprof
+    ids "$id"
+    cat >"$WORK/seccomp-$RT.json" <<'JSON'
+{
+  "defaultAction": "SCMP_ACT_ALLOW",
+  "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+  "syscalls": [
+    {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+    {"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13,
+     "args": [{"index": 1, "value": 12, "op": "SCMP_CMP_EQ"}]}
+  ]
+}
+JSON
+    out=$(cr "$id" --rm --seccomp --seccomp-profile "$WORK/seccomp-$RT.json" -- sh -c \
+        'mkdir /tmp/d 2>&1; kill -USR2 $$ 2>&1; kill -0 $$ && echo kill0-ok; trap "echo got-usr1" USR1; kill -USR1 $$; echo end')
+    echo "$out"
+    check_match "mkdir: errnoRet 1 (EPERM)" "$out" "mkdir.*Operation not permitted"
+    check_match "kill SIGUSR2: errnoRet 13 (EACCES)" "$out" "kill.*Permission denied"
+    check_match "kill with another signal allowed" "$out" '^kill0-ok$'
+    check_match "SIGUSR1 delivered" "$out" '^got-usr1$'
+    check_match "ran to the end" "$out" '^end$'
+}
+
+scenario device
+t_device() {
+    local id=$RT-dev
+    ids "$id"
+    out=$(cr "$id" --rm --device /dev/net/tun -- sh -c 'ls -l /dev/net/tun; cat /dev/net/tun 2>&1; true')
+    echo "$out"
+    check_match "device node" "$out" '^crw.* 10, +200 .*/dev/net/tun$'
+    # open allowed by the device cgroup; the read fails in the driver (no interface attached)
+    check_match "opened" "$out" 'File descriptor in bad state'
+    # (runc 1.1 also allows /dev/net/tun by default, runc 1.2 and brig do not: a device no
+    # list allows tells the device cgroup at work) mknod is allowed, opening is not.
+    out=$(cr "$id" --rm -- sh -c 'mknod /tmp/kmsg c 1 11 && echo made; cat /tmp/kmsg 2>&1; true')
+    echo "$out"
+    check_match "mknod allowed (c *:* m)" "$out" '^made$'
+    check_match "open of a device not allowed" "$out" 'Operation not permitted'
+}
+
+# --rootfs-propagation with containerd's rootfs, an overlay mount point of its own: pivot_root
+# needs it private (runc 1.1 leaves the new / private; brig then applies the propagation to it).
+scenario rootfs_propagation
+t_rootfs_propagation() {
+    local id=$RT-prop p
+    ids "$id"
+    for p in shared rshared slave private; do
+        out=$(cr "$id" --rm --rootfs-propagation $p -- sh -c 'grep " / / " /proc/self/mountinfo') && rc=0 || rc=$?
+        echo "$out"
+        check_eq "$p: exit code" "$rc" 0
+        check_match "$p: / is the overlay snapshot" "$out" ' / / .* - overlay overlay '
+    done
+}
