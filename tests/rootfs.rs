@@ -193,6 +193,39 @@ fn no_pivot_and_rootfs_propagation() {
     }
 }
 
+/// The rootfs is a mount point of its own, as containerd's overlay snapshots are, and
+/// `rootfsPropagation` makes `/` (recursively) shared: pivot_root must still be given a private
+/// new root (it failed with EINVAL when only the mount under the rootfs directory was made
+/// private). Run in a private mount namespace so the test's bind mount stays there.
+#[test]
+fn rootfs_mount_point_with_shared_propagation() {
+    let env = Env::new("rootfs-mnt");
+    for prop in ["shared", "rshared", "slave"] {
+        let id = env.id("rm");
+        let b = env.bundle(&id, &["sh", "-c", "echo ran"], |c| {
+            c["linux"]["rootfsPropagation"] = json!(prop)
+        });
+        let mut cmd = std::process::Command::new("unshare");
+        cmd.args(["-m", "--propagation", "private", "sh", "-c"])
+            .arg(r#"mount --bind "$1" "$1" && exec "$2" --root "$3" run --bundle "$4" "$5""#)
+            .arg("sh")
+            .arg(b.join("rootfs"))
+            .arg(brig_bin())
+            .arg(&env.root)
+            .arg(&b)
+            .arg(&id)
+            .stdin(std::process::Stdio::null());
+        let r = env.output(&mut cmd);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, "ran\n"),
+            "{prop}: {}",
+            r.stderr
+        );
+        env.assert_gone(&id);
+    }
+}
+
 #[test]
 fn user_namespace_with_id_maps() {
     let env = Env::new("userns");

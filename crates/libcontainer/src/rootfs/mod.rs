@@ -100,7 +100,12 @@ pub fn prepare(cfg: &RootfsConfig) -> Result<OwnedFd, RootfsError> {
     Ok(fd)
 }
 
-/// pivot_root refuses a new root whose parent mount is shared: make that parent private.
+/// pivot_root refuses a new root that is, or sits on, a shared mount: make the mount holding
+/// the rootfs private before the rootfs is bound onto itself (the bind then starts a private
+/// mount of its own). That mount is the rootfs itself when the rootfs is a mount point (as
+/// containerd's overlay snapshots are), which a `/` made rshared by `rootfsPropagation` has
+/// just made shared; otherwise the mount the rootfs directory lives on (runc's
+/// rootfsParentMountPrivate).
 fn make_parent_private(rootfs: &Path) -> Result<(), SysError> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| {
         SysError::new(
@@ -109,23 +114,7 @@ fn make_parent_private(rootfs: &Path) -> Result<(), SysError> {
             nix::Error::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
         )
     })?;
-    let parent = rootfs.parent().unwrap_or(Path::new("/"));
-    let mut best: Option<(&str, bool)> = None;
-    for line in info.lines() {
-        let f: Vec<&str> = line.split(' ').collect();
-        if f.len() < 7 {
-            continue;
-        }
-        let mp = f[4];
-        if parent.starts_with(mp) && best.is_none_or(|(b, _)| mp.len() >= b.len()) {
-            let shared = f[6..]
-                .iter()
-                .take_while(|x| **x != "-")
-                .any(|x| x.starts_with("shared:"));
-            best = Some((mp, shared));
-        }
-    }
-    if let Some((mp, true)) = best {
+    if let Some((mp, true)) = holding_mount(&info, rootfs) {
         sys_mount(
             None::<&str>,
             mp,
@@ -136,6 +125,27 @@ fn make_parent_private(rootfs: &Path) -> Result<(), SysError> {
         .ctx("mount(private)", mp)?;
     }
     Ok(())
+}
+
+/// The mount (mount point, whether it is shared) that `path` is on, from mountinfo text: the
+/// longest mount point that is `path` or one of its ancestors; the last one mounted wins a tie.
+fn holding_mount<'a>(mountinfo: &'a str, path: &Path) -> Option<(&'a str, bool)> {
+    let mut best: Option<(&str, bool)> = None;
+    for line in mountinfo.lines() {
+        let f: Vec<&str> = line.split(' ').collect();
+        if f.len() < 7 {
+            continue;
+        }
+        let mp = f[4];
+        if path.starts_with(mp) && best.is_none_or(|(b, _)| mp.len() >= b.len()) {
+            let shared = f[6..]
+                .iter()
+                .take_while(|x| **x != "-")
+                .any(|x| x.starts_with("shared:"));
+            best = Some((mp, shared));
+        }
+    }
+    best
 }
 
 /// Step 3b: every `mounts[]` entry, in order.
@@ -711,6 +721,44 @@ mod tests {
         assert_eq!(
             (m[2].fstype.as_str(), m[2].options.as_str()),
             ("cgroup2", "")
+        );
+    }
+
+    #[test]
+    fn holding_mount_of_the_rootfs() {
+        let info = "27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+60 27 0:50 / /run rw shared:7 - tmpfs tmpfs rw
+90 27 0:61 / /tmp/s/c1/rootfs rw,relatime shared:40 - overlay overlay rw,lowerdir=/l
+91 27 0:62 / /tmp/s/c2/rootfs rw,relatime - overlay overlay rw,lowerdir=/l";
+        // A rootfs that is a mount point: that mount itself, not the one its directory is on.
+        assert_eq!(
+            holding_mount(info, Path::new("/tmp/s/c1/rootfs")),
+            Some(("/tmp/s/c1/rootfs", true))
+        );
+        assert_eq!(
+            holding_mount(info, Path::new("/tmp/s/c2/rootfs")),
+            Some(("/tmp/s/c2/rootfs", false))
+        );
+        // A plain directory: the mount it lives on; path components, not string prefixes.
+        assert_eq!(
+            holding_mount(info, Path::new("/tmp/s/c1/rootfs2")),
+            Some(("/", true))
+        );
+        assert_eq!(
+            holding_mount(info, Path::new("/runner/x")),
+            Some(("/", true))
+        );
+        assert_eq!(
+            holding_mount(info, Path::new("/run/x/rootfs")),
+            Some(("/run", true))
+        );
+        // Stacked mounts: the last one wins.
+        let stacked = "27 1 254:0 / / rw shared:1 - ext4 /dev/vda rw
+90 27 0:61 / /b/rootfs rw shared:40 - overlay overlay rw
+95 90 0:63 / /b/rootfs rw - tmpfs tmpfs rw";
+        assert_eq!(
+            holding_mount(stacked, Path::new("/b/rootfs")),
+            Some(("/b/rootfs", false))
         );
     }
 }
