@@ -90,6 +90,9 @@ pub enum InitError {
     OomScoreAdj(std::io::Error),
     #[error("exec: `{0}`: executable file not found in $PATH")]
     NotFound(String),
+    /// A program named by a path (it has a `/`) that does not exist: no $PATH search happened.
+    #[error("exec: `{0}`: stat {0}: no such file or directory")]
+    NoSuchFile(String),
     #[error("exec: `{0}`: permission denied")]
     NotExecutable(String),
     #[error("process.cwd `{path}`: {source}")]
@@ -104,7 +107,7 @@ impl InitError {
     pub(crate) fn errno(&self) -> i32 {
         match self {
             InitError::Sys(e) => e.errno as i32,
-            InitError::NotFound(_) => libc::ENOENT,
+            InitError::NotFound(_) | InitError::NoSuchFile(_) => libc::ENOENT,
             InitError::NotExecutable(_) => libc::EACCES,
             _ => 0,
         }
@@ -137,7 +140,7 @@ pub fn run(cfg: InitConfig) -> ! {
         let _ = nix::unistd::write(std::io::stderr(), format!("brig: {msg}\n").as_bytes());
     }
     let code = match err {
-        InitError::NotFound(_) => 127,
+        InitError::NotFound(_) | InitError::NoSuchFile(_) => 127,
         InitError::NotExecutable(_) => 126,
         _ => 1,
     };
@@ -289,6 +292,7 @@ pub(crate) fn exec_program(program: &CString, args: &[CString], env: &[CString])
     let name = args[0].to_string_lossy().into_owned();
     match err {
         nix::Error::EACCES => InitError::NotExecutable(name),
+        nix::Error::ENOENT if name.contains('/') => InitError::NoSuchFile(name),
         nix::Error::ENOENT => InitError::NotFound(name),
         e => SysError::new("execve", format!("`{}`", program.to_string_lossy()), e).into(),
     }
@@ -400,7 +404,7 @@ pub(crate) fn find_program(arg0: &CString, env: &[CString]) -> Result<CString, I
         return match check(Path::new(&name)) {
             Some(Ok(())) => Ok(arg0.clone()),
             Some(Err(e)) => Err(e),
-            None => Err(InitError::NotFound(name)),
+            None => Err(InitError::NoSuchFile(name)),
         };
     }
     let path = env
@@ -605,6 +609,14 @@ mod tests {
             e.to_string(),
             "exec: `nope`: executable file not found in $PATH"
         );
+        // a path is not looked up in $PATH: say what is missing, as runc does
+        let e = find_program(&CString::new("/no/such/exe").unwrap(), &env).unwrap_err();
+        assert!(matches!(e, InitError::NoSuchFile(_)));
+        assert_eq!(
+            e.to_string(),
+            "exec: `/no/such/exe`: stat /no/such/exe: no such file or directory"
+        );
+        assert_eq!(e.errno(), libc::ENOENT);
     }
 
     #[test]
