@@ -506,3 +506,145 @@ t_parallel() {
     for i in "${pids[@]}"; do wait "$i" || fail "a parallel podman rm failed"; done
     check_eq "all removed" "$(pm ps -a --filter name="^brig-t-$RT-par" --format '{{.Names}}')" ""
 }
+
+# --- edges: paused containers, signals through podman, fds, runtime state ------------------
+
+scenario kill_paused
+t_kill_paused() {
+    c=$(cname killpaused)
+    run_d "$c" "$IMAGE" sleep 1000
+    pid=$(pid_of "$c")
+    pmr pause "$c" >/dev/null
+    # (podman 4.3 refuses `stop` of a paused container; `kill` goes to the runtime)
+    pmr kill "$c" >/dev/null
+    pmr unpause "$c" >/dev/null 2>&1 || true
+    check_eq "podman wait" "$(pm wait "$c")" 137
+    wait_for "process gone" 10 sh -c "! kill -0 $pid"
+}
+
+scenario rm_force_paused
+t_rm_force_paused() {
+    c=$(cname rmpaused)
+    run_d "$c" "$IMAGE" sh -c 'sleep 1000 & sleep 1000'
+    id=$(cid "$c")
+    pid=$(pid_of "$c")
+    pmr pause "$c" >/dev/null
+    pmr rm -f -t 0 "$c" >/dev/null
+    check_rc "container gone" 1 pm container exists "$c"
+    wait_for "process gone" 10 sh -c "! kill -0 $pid"
+    check_eq "leftover cgroups" "$(cgroups_of "$id")" ""
+}
+
+scenario exec_exit_status_edges
+t_exec_exit_status_edges() {
+    c=$(cname execedges)
+    run_d "$c" "$IMAGE" sleep 1000
+    rc=0
+    out=$(pmr exec "$c" /etc/passwd 2>&1) || rc=$?
+    check_eq "not executable: exit code" "$rc" 126
+    check_match "not executable: message" "$out" '[Pp]ermission denied'
+    rc=0
+    out=$(pmr exec "$c" no-such-cmd 2>&1) || rc=$?
+    check_eq "not in PATH: exit code" "$rc" 127
+    check_match "not in PATH: message" "$out" 'no-such-cmd.*(not found|[Nn]o such file)'
+    check_rc "killed by a signal" 137 pmr exec "$c" sh -c 'kill -9 $$'
+    check_eq "container env seen by exec" "$(pmr exec "$c" sh -c 'echo $PATH')" \
+        "$(pm inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$c" | sed -n 's/^PATH=//p')"
+}
+
+scenario sig_proxy
+t_sig_proxy() {
+    c=$(cname sigproxy)
+    rm_on_exit "$c"
+    # attached podman run proxies signals it gets to the container (runtime kill ID 10)
+    # (podman itself, not under `timeout`, which would take the signal)
+    podman --runtime "$RT" run --name "$c" $CG "$IMAGE" \
+        sh -c 'trap "echo got-usr1; exit 11" USR1; echo ready; while :; do sleep 0.1; done' \
+        >"$WORK/sigproxy.$RT" 2>&1 &
+    ppid=$!
+    on_exit "kill -9 $ppid 2>/dev/null"
+    wait_for "trap installed" 30 grep -q '^ready$' "$WORK/sigproxy.$RT"
+    kill -USR1 "$ppid"
+    rc=0
+    wait "$ppid" || rc=$?
+    check_eq "podman run exit code" "$rc" 11
+    check_match "container saw USR1" "$(cat "$WORK/sigproxy.$RT")" '^got-usr1$'
+}
+
+scenario preserve_fds
+t_preserve_fds() {
+    c=$(cname fds)
+    rm_on_exit "$c"
+    out=$(pmr run --rm --preserve-fds 1 $CG "$IMAGE" sh -c 'cat <&3; ls /proc/self/fd | sort -n | tr "\n" " "' \
+        3<<<"through-fd3")
+    check_match "fd 3 handed to the container" "$out" '^through-fd3$'
+    check_match "no other fds" "$out" '^0 1 2 3 [0-9]+ $'
+    run_d "$c" "$IMAGE" sleep 1000
+    out=$(pmr exec --preserve-fds 1 "$c" sh -c 'cat <&3' 3<<<"exec-fd3")
+    check_eq "fd 3 handed to exec" "$out" exec-fd3
+}
+
+scenario ps_sync_state
+t_ps_sync_state() {
+    c=$(cname sync)
+    run_d "$c" "$IMAGE" sleep 1000
+    # --sync asks the runtime (`RUNTIME state ID`, no global flags) for each container
+    check_match "ps --sync running" "$(pm ps --sync -a --filter name="^$c\$" --format '{{.Status}}')" '^Up '
+    pmr pause "$c" >/dev/null
+    check_match "ps --sync paused" "$(pm ps --sync -a --filter name="^$c\$" --format '{{.Status}}')" '^Paused'
+    pmr unpause "$c" >/dev/null
+    pmr stop -t 0 "$c" >/dev/null
+    check_match "ps --sync exited" "$(pm ps --sync -a --filter name="^$c\$" --format '{{.Status}}')" '^Exited'
+}
+
+scenario run_init
+t_run_init() {
+    command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || fail "catatonit not installed"
+    c=$(cname runinit)
+    run_d "$c" --init "$IMAGE" sh -c 'trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done'
+    wait_for "ready" 20 logs_has "$c" '^ready$'
+    check_match "pid 1 is the init" "$(pmr exec "$c" cat /proc/1/cmdline | tr '\0' ' ')" 'catatonit|init'
+    pmr stop -t 20 "$c" >/dev/null
+    check_eq "exit code (TERM forwarded by the init)" "$(exit_code "$c")" 0
+}
+
+scenario memory_swap_reservation
+t_memory_swap_reservation() {
+    c=$(cname memswap)
+    run_d "$c" --memory 64m --memory-swap 128m --memory-reservation 32m "$IMAGE" sleep 1000
+    check_eq "memory limit" \
+        "$(cg_read "$c" /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max)" 67108864
+    # v1: memsw = memory + swap; v2: memory.swap.max = swap only
+    sw=$(cg_read "$c" /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes /sys/fs/cgroup/memory.swap.max)
+    check_match "swap limit" "$sw" '^(134217728|67108864)$'
+    check_eq "reservation" \
+        "$(cg_read "$c" /sys/fs/cgroup/memory/memory.soft_limit_in_bytes /sys/fs/cgroup/memory.low)" 33554432
+}
+
+scenario update_cpuset
+t_update_cpuset() {
+    c=$(cname cpuset)
+    run_d "$c" "$IMAGE" sleep 1000
+    pmr update --cpuset-cpus 0 --cpu-shares 256 --memory 48m "$c" >/dev/null
+    check_eq "cpuset.cpus" "$(cg_read "$c" /sys/fs/cgroup/cpuset/cpuset.cpus /sys/fs/cgroup/cpuset.cpus)" 0
+    check_eq "memory" \
+        "$(cg_read "$c" /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max)" 50331648
+    check_match "affinity of a new process" "$(pm exec "$c" grep Cpus_allowed_list /proc/self/status)" ':\s+0$'
+    # and a second update on top of the first
+    pmr update --memory 80m "$c" >/dev/null
+    check_eq "memory after 2nd update" \
+        "$(cg_read "$c" /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max)" 83886080
+    check_eq "cpuset kept" "$(cg_read "$c" /sys/fs/cgroup/cpuset/cpuset.cpus /sys/fs/cgroup/cpuset.cpus)" 0
+}
+
+scenario restart_exited
+t_restart_exited() {
+    c=$(cname restartexit)
+    run_d "$c" "$IMAGE" sh -c 'echo run; exit 3'
+    check_eq "first run" "$(pm wait "$c")" 3
+    pmr start "$c" >/dev/null
+    check_eq "second run" "$(pm wait "$c")" 3
+    pmr restart "$c" >/dev/null
+    check_eq "third run" "$(pm wait "$c")" 3
+    check_eq "three runs in the logs" "$(pm logs "$c" | grep -c '^run$')" 3
+}
