@@ -66,6 +66,11 @@ t_run_stdin() {
     check_eq "stdin echoed back" "$out" "$(printf 'line one\nline two\neof')"
     out=$(echo piped | pmr run --rm -i $CG "$IMAGE" sh -c 'read x; echo "got:$x"; [ ! -t 0 ]')
     check_eq "read from stdin" "$out" "got:piped"
+    # bulk binary data through stdin and stdout, unchanged
+    head -c 3000000 /dev/urandom >"$WORK/bulk.$RT"
+    sum_in=$(md5sum <"$WORK/bulk.$RT")
+    sum_out=$(pmr run --rm -i $CG "$IMAGE" cat <"$WORK/bulk.$RT" | md5sum)
+    check_eq "3 MB through stdin/stdout" "$sum_out" "$sum_in"
 }
 
 scenario run_detached_logs
@@ -498,6 +503,15 @@ t_parallel() {
     for i in 1 2 3 4 5; do
         check_eq "par$i running" "$(state "$(cname par$i)")" running
     done
+    # and 5 execs at once into one of them
+    pids=()
+    for i in 1 2 3 4 5; do
+        pmr exec "$(cname par1)" sh -c "echo exec-$i >/tmp/exec-$i" &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || fail "a parallel podman exec failed"; done
+    check_eq "all execs ran" "$(pm exec "$(cname par1)" sh -c 'cat /tmp/exec-*' | sort | tr '\n' ' ')" \
+        "exec-1 exec-2 exec-3 exec-4 exec-5 "
     pids=()
     for i in 1 2 3 4 5; do
         pm rm -f -t 0 "$(cname par$i)" >/dev/null &
@@ -647,4 +661,52 @@ t_restart_exited() {
     pmr restart "$c" >/dev/null
     check_eq "third run" "$(pm wait "$c")" 3
     check_eq "three runs in the logs" "$(pm logs "$c" | grep -c '^run$')" 3
+}
+
+scenario stop_signal
+t_stop_signal() {
+    c=$(cname stopsig)
+    run_d "$c" --stop-signal USR1 "$IMAGE" sh -c 'trap "exit 5" USR1; trap "exit 15" TERM; echo ready; while :; do sleep 0.1; done'
+    wait_for "traps installed" 20 logs_has "$c" '^ready$'
+    pmr stop -t 20 "$c" >/dev/null
+    check_eq "exit code (USR1 trap, not TERM)" "$(exit_code "$c")" 5
+    # kill with a numeric signal
+    pmr start "$c" >/dev/null
+    wait_for "restarted" 20 sh -c "[ \$(timeout 20 podman logs $c | grep -c '^ready$') = 2 ]"
+    pmr kill -s 15 "$c" >/dev/null
+    check_eq "exit code after kill -s 15" "$(pm wait "$c")" 15
+}
+
+scenario healthcheck
+t_healthcheck() {
+    c=$(cname health)
+    # (no systemd here: podman logs that it cannot add timers; `healthcheck run` works anyway)
+    run_d "$c" --health-cmd 'test -e /tmp/healthy' "$IMAGE" sleep 1000 2>/dev/null
+    check_rc "healthcheck fails" 1 pm healthcheck run "$c"
+    pm exec "$c" touch /tmp/healthy
+    check_rc "healthcheck passes" 0 pm healthcheck run "$c"
+    check_eq "health status" "$(pm inspect -f '{{.State.Health.Status}}' "$c")" healthy
+}
+
+scenario pod
+t_pod() {
+    p=$(cname pod)
+    on_exit "pm pod rm -f -t 0 $p >/dev/null 2>&1"
+    # the infra container (catatonit, podman's local pause image) runs under $RT too
+    pmr pod create --name "$p" --cgroup-parent "/$CGROUP_PARENT" >/dev/null
+    pmr run -d --pod "$p" --name "$(cname inpod1)" "$IMAGE" sh -c 'echo shared >/dev/shm/x; sleep 1000' >/dev/null
+    check_eq "infra runtime" "$(pm inspect -f '{{.OCIRuntime}}' "$(pm pod inspect -f '{{.InfraContainerID}}' "$p")")" "$RT"
+    wait_for "first container wrote to /dev/shm" 20 pm exec "$(cname inpod1)" test -e /dev/shm/x
+    # a second container joins the pod's namespaces (ipc, uts, net): same hostname, same shm
+    out=$(pmr run --rm --pod "$p" "$IMAGE" sh -c 'cat /dev/shm/x; readlink /proc/self/ns/uts; readlink /proc/self/ns/ipc')
+    check_match "shm shared" "$out" '^shared$'
+    check_eq "uts shared" "$(echo "$out" | sed -n 2p)" "$(pm exec "$(cname inpod1)" readlink /proc/self/ns/uts)"
+    check_eq "ipc shared" "$(echo "$out" | sed -n 3p)" "$(pm exec "$(cname inpod1)" readlink /proc/self/ns/ipc)"
+    pm pod stop -t 0 "$p" >/dev/null
+    check_eq "pod stopped" "$(pm pod inspect -f '{{.State}}' "$p")" Exited
+    pm pod start "$p" >/dev/null
+    check_eq "pod running again" "$(pm pod inspect -f '{{.State}}' "$p")" Running
+    check_eq "member running" "$(state "$(cname inpod1)")" running
+    pm pod rm -f -t 0 "$p" >/dev/null
+    check_rc "pod gone" 1 pm pod exists "$p"
 }
