@@ -710,3 +710,26 @@ t_pod() {
     pm pod rm -f -t 0 "$p" >/dev/null
     check_rc "pod gone" 1 pm pod exists "$p"
 }
+
+scenario runtime_info_debug_flag
+t_runtime_info_debug_flag() {
+    # podman info runs `RUNTIME --version` and shows its first line
+    out=$(pmr info --format '{{.Host.OCIRuntime.Name}}|{{.Host.OCIRuntime.Path}}|{{.Host.OCIRuntime.Version}}')
+    check_match "podman info" "$out" "^$RT\|$RTBIN\|$RT version [0-9]"
+    # --runtime-flag debug becomes the runtime's global --debug on create/start/exec
+    dbg() { timeout 120 podman --runtime "$RT" --runtime-flag debug "$@"; }
+    c=$(cname debugflag)
+    rm_on_exit "$c"
+    out=$(dbg run --name "$c" $CG "$IMAGE" sh -c 'echo dbg-ok; exit 2') && rc=0 || rc=$?
+    check_eq "run output with --debug" "$out" dbg-ok
+    check_eq "run exit code with --debug" "$rc" 2
+    c2=$(cname debugflag2)
+    rm_on_exit "$c2"
+    dbg run -d --name "$c2" $CG "$IMAGE" sleep 1000 >/dev/null
+    check_eq "exec with --debug" "$(dbg exec "$c2" echo exec-ok)" exec-ok
+    check_rc "exec exit code with --debug" 4 dbg exec "$c2" sh -c 'exit 4'
+    rc=0
+    out=$(dbg run --rm $CG "$IMAGE" /no/such/exe 2>&1) || rc=$?
+    check_eq "missing exe with --debug: exit code" "$rc" 127
+    check_match "missing exe with --debug: message" "$out" '/no/such/exe.*([Nn]o such file|not found)'
+}
