@@ -379,8 +379,9 @@ t_oom_killed() {
     run_d "$c" --memory 32m --memory-swap 32m "$IMAGE" sh -c 'exec dd if=/dev/zero of=/dev/null bs=100M count=1'
     check_eq "podman wait" "$(pm wait "$c")" 137
     check_eq "inspect ExitCode" "$(exit_code "$c")" 137
-    # conmon 2.1.6 detects OOM kills on pure cgroup v2 only (on hybrid hosts it looks for
-    # memory.events in the v2 tree and finds nothing; runc shows false there too)
+    # On this machine's hybrid layout podman 4.3 + conmon 2.1.6 report OOMKilled=false even
+    # with runc (conmon does register its v1 memory.oom_control eventfd; the cause is not pinned
+    # down): checked on pure cgroup v2 only.
     if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
         check_eq "inspect State.OOMKilled" "$(pm inspect -f '{{.State.OOMKilled}}' "$c")" true
     fi
