@@ -734,3 +734,32 @@ t_runtime_info_debug_flag() {
     check_eq "missing exe with --debug: exit code" "$rc" 127
     check_match "missing exe with --debug: message" "$out" '/no/such/exe.*([Nn]o such file|not found)'
 }
+
+scenario update_more
+t_update_more() {
+    c=$(cname updmore)
+    run_d "$c" "$IMAGE" sleep 1000
+    pmr update --cpu-period 50000 --cpu-quota 20000 --memory-reservation 20m "$c" >/dev/null
+    check_eq "cpu quota/period" "$(cpu_quota "$c")" "20000 50000"
+    check_eq "reservation" \
+        "$(cg_read "$c" /sys/fs/cgroup/memory/memory.soft_limit_in_bytes /sys/fs/cgroup/memory.low)" 20971520
+    if pm exec "$c" sh -c 'test -e /sys/fs/cgroup/blkio/blkio.bfq.weight || test -e /sys/fs/cgroup/io.bfq.weight'; then
+        pmr update --blkio-weight 300 "$c" >/dev/null
+        check_match "blkio weight (bfq)" \
+            "$(cg_read "$c" /sys/fs/cgroup/blkio/blkio.bfq.weight /sys/fs/cgroup/io.bfq.weight)" '(^| )300$'
+    fi
+    # (not checked: --device-read-bps and --memory-swappiness, which runc 1.1's update ignores
+    # and brig applies)
+    # an update the kernel refuses: a clear error, a non-zero status, the container unharmed
+    rc=0
+    out=$(pmr update --cpu-rt-runtime 1000 "$c" 2>&1) || rc=$?
+    [ "$rc" != 0 ] || fail "update of cpu.rt_runtime_us succeeded: $out"
+    check_match "error names the file" "$out" 'rt_runtime_us'
+    check_eq "still running" "$(state "$c")" running
+    # no update of a stopped container
+    pmr stop -t 0 "$c" >/dev/null
+    rc=0
+    out=$(pmr update --memory 20m "$c" 2>&1) || rc=$?
+    [ "$rc" != 0 ] || fail "update of a stopped container succeeded: $out"
+    check_match "error" "$out" 'does not exist|not running|stopped'
+}
