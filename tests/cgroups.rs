@@ -216,6 +216,26 @@ fn delete_force_removes_a_paused_container() {
 }
 
 #[test]
+fn kill_of_a_paused_container_with_sigkill_ends_it() {
+    // podman kill of a paused container: `kill ID 9` without --all must thaw (runc does), or the
+    // frozen init never dies on cgroup v1.
+    let env = Env::new("pause-kill");
+    let id = env.id("pk");
+    started(&env, &id, &["sleep", "100"], |_| {});
+    let pid = env.state(&id).unwrap()["pid"].as_i64().unwrap();
+    env.brig(&["pause", &id]).ok();
+    assert_eq!(env.status(&id), "paused");
+    // Another signal leaves it paused.
+    env.brig(&["kill", &id, "CONT"]).ok();
+    assert_eq!(env.status(&id), "paused");
+    env.brig(&["kill", &id, "9"]).ok();
+    wait_for(5, "the init to die", || dead(pid).then_some(()));
+    env.wait_status(&id, "stopped");
+    env.brig(&["delete", &id]).ok();
+    env.assert_gone(&id);
+}
+
+#[test]
 fn ps_lists_the_init_and_its_child_like_runc() {
     let env = Env::new("ps");
     let id = env.id("ps");

@@ -62,6 +62,12 @@ fn program_not_found_fails_create() {
     env.create(&id, &b)
         .fails_with("exec: `/etc/passwd`: permission denied");
     env.assert_gone(&id);
+    // A path is not searched in $PATH: the message says the file is missing (podman maps
+    // "no such file or directory" to exit status 127).
+    let b = env.bundle(&id, &["/no/such/exe"], |_| {});
+    env.create(&id, &b)
+        .fails_with("exec: `/no/such/exe`: stat /no/such/exe: no such file or directory");
+    env.assert_gone(&id);
     // `run` of a missing program: non-zero and the same message.
     let b = env.bundle(&id, &["no-such-program"], |_| {});
     env.run(&id, &b).fails_with("executable file not found");

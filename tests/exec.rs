@@ -150,6 +150,14 @@ fn exec_errors() {
     );
     let r = env.brig(&["exec", &id, "/etc/passwd"]);
     assert_eq!(r.code, 126, "{}", r.stderr);
+    let r = env.brig(&["exec", &id, "/no/such/exe"]);
+    assert_eq!(r.code, 127, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("exec: `/no/such/exe`: stat /no/such/exe: no such file or directory"),
+        "{}",
+        r.stderr
+    );
     env.brig(&["exec", "ghost", "true"])
         .fails_with("container `ghost` does not exist");
     env.brig(&["kill", &id, "KILL"]).ok();

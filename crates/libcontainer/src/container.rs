@@ -909,6 +909,14 @@ pub fn kill(root: &Path, id: &str, sig: i32, all: bool) -> Result<()> {
         }
         return Err(SysError::new("kill", format!("pid {}", st.pid), e).into());
     }
+    // A frozen task dies of SIGKILL only once thawed (cgroup v1): thaw a paused container, as
+    // runc does, so that `podman kill` of a paused container ends it. Best effort, like runc:
+    // the signal is sent whatever the thaw says.
+    if s == Status::Paused && sig == libc::SIGKILL {
+        if let Some(cg) = cgroup_of(&st) {
+            let _ = cg.thaw();
+        }
+    }
     Ok(())
 }
 

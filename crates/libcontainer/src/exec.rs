@@ -322,14 +322,14 @@ pub fn exec(mut opts: ExecOptions) -> Result<i32> {
             }
             // The child's end is close-on-exec: EOF means the program is running.
             match FromInit::recv(ours.as_fd()) {
-                Ok(FromInit::Failed { what, .. }) => {
+                Ok(FromInit::Failed { errno, what }) => {
                     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
-                    let code = if what.contains("executable file not found") {
-                        127
-                    } else if what.contains("permission denied") {
-                        126
-                    } else {
-                        1
+                    // 127/126 for a program that is missing / not executable (the init's
+                    // `exec: ` errors), as runc and shells do.
+                    let code = match errno {
+                        libc::ENOENT if what.starts_with("exec: ") => 127,
+                        libc::EACCES if what.starts_with("exec: ") => 126,
+                        _ => 1,
                     };
                     return Err(ContainerError::Exec { code, what });
                 }

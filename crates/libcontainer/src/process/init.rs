@@ -90,7 +90,7 @@ pub enum InitError {
     OomScoreAdj(std::io::Error),
     #[error("exec: `{0}`: executable file not found in $PATH")]
     NotFound(String),
-    /// A program named by a path (it has a `/`): no $PATH search happened, say what runc says.
+    /// A program named by a path (it has a `/`) that does not exist: no $PATH search happened.
     #[error("exec: `{0}`: stat {0}: no such file or directory")]
     NoSuchFile(String),
     #[error("exec: `{0}`: permission denied")]
@@ -609,11 +609,14 @@ mod tests {
             e.to_string(),
             "exec: `nope`: executable file not found in $PATH"
         );
-        let e = find_program(&CString::new("/no/such/tool").unwrap(), &env).unwrap_err();
+        // a path is not looked up in $PATH: say what is missing, as runc does
+        let e = find_program(&CString::new("/no/such/exe").unwrap(), &env).unwrap_err();
+        assert!(matches!(e, InitError::NoSuchFile(_)));
         assert_eq!(
             e.to_string(),
-            "exec: `/no/such/tool`: stat /no/such/tool: no such file or directory"
+            "exec: `/no/such/exe`: stat /no/such/exe: no such file or directory"
         );
+        assert_eq!(e.errno(), libc::ENOENT);
     }
 
     #[test]
