@@ -50,7 +50,18 @@ if [ ! -x "$BRIG" ]; then
 fi
 
 SCENARIOS=()
-scenario() { SCENARIOS+=("$1"); }
+# Register scenario NAME (function t_NAME). A name given twice is a suite bug (the second function
+# would silently replace the first): refuse it.
+scenario() {
+    local n
+    for n in "${SCENARIOS[@]}"; do
+        if [ "$n" = "$1" ]; then
+            echo "$0: scenario $1 is defined twice" >&2
+            exit 1
+        fi
+    done
+    SCENARIOS+=("$1")
+}
 
 # Suite-wide teardown, in reverse order of registration; runs when the suite exits, whatever way.
 SUITE_CLEANUP=()

@@ -262,8 +262,8 @@ t_mount_flag() {
     check_eq "rw bind outside" "$(cat "$d/g")" y
 }
 
-scenario init
-t_init() {
+scenario init_catatonit
+t_init_catatonit() {
     out=$(prun --init "$IMAGE" sh -c 'echo self=$$ ppid=$PPID; tr "\0" " " </proc/1/cmdline; echo')
     check_match "command is pid 1's child" "$out" '^self=[0-9]+ ppid=1$'
     if grep -q '^self=1 ' <<<"$out"; then fail "the command is pid 1"; fi
@@ -361,8 +361,8 @@ t_network_slirp_port() {
     check_match "tap0 inside" "$out" 'tap0'
 }
 
-scenario preserve_fds
-t_preserve_fds() {
+scenario preserve_fds_options
+t_preserve_fds_options() {
     d=$(scratch fds)
     echo passed-fd-content >"$d/f"
     out=$(pmr run --rm $CG --preserve-fds 1 "$IMAGE" sh -c 'cat <&3; ls /proc/self/fd | sort -n | tr "\n" " "' 3<"$d/f" 2>&1)
@@ -500,8 +500,8 @@ t_cgroup_resources() {
     check_match "memsw" "$out" ' (100663296|no-memsw) $'
 }
 
-scenario update_resources
-t_update_resources() {
+scenario update_via_runtime
+t_update_via_runtime() {
     name=opts-upd-$RT
     on_exit "pm rm -f -t 0 $name >/dev/null 2>&1"
     pmr run -d --name "$name" $CG --memory 64m --cpu-shares 512 --cpus 0.5 "$IMAGE" sleep 600 >/dev/null
