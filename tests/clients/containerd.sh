@@ -40,14 +40,7 @@ chmod 755 "$WORK"
 
 # --- the image ----------------------------------------------------------------------------
 rootfs=$WORK/image-rootfs
-mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" "$rootfs/root"
-cp /bin/busybox "$rootfs/bin/busybox"
-for a in $("$rootfs/bin/busybox" --list); do
-    [ "$a" = busybox ] || ln -s busybox "$rootfs/bin/$a"
-done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
-echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >>"$rootfs/etc/passwd"
-printf 'root:x:0:\nnobody:x:65534:\n' >"$rootfs/etc/group"
+make_rootfs "$rootfs"
 
 # OCI image layout: blobs/sha256/<digest> for the layer tar, the config and the manifest.
 oci=$WORK/oci

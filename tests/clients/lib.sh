@@ -110,6 +110,20 @@ remove_cgroups() {
     done
 }
 
+# make_rootfs DIR: a busybox-static rootfs (every applet, root and nobody in passwd/group): the
+# image of both suites.
+make_rootfs() {
+    local r=$1 a
+    mkdir -p "$r/bin" "$r/etc" "$r/tmp" "$r/proc" "$r/sys" "$r/dev" "$r/root"
+    cp /bin/busybox "$r/bin/busybox"
+    for a in $("$r/bin/busybox" --list); do
+        [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"
+    done
+    echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
+    echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >>"$r/etc/passwd"
+    printf 'root:x:0:\nnobody:x:65534:\n' >"$r/etc/group"
+}
+
 # --- inside a scenario ---------------------------------------------------------------------
 SCENARIO_CLEANUP=()
 on_exit() { SCENARIO_CLEANUP+=("$*"); }

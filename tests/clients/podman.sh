@@ -50,14 +50,7 @@ CG="--cgroup-parent /$CGROUP_PARENT"
 suite_on_exit 'timeout 60 podman rm -a -f -t 0'
 suite_on_exit 'timeout 60 podman system reset -f'
 rootfs=$WORK/image-rootfs
-mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev"
-cp /bin/busybox "$rootfs/bin/busybox"
-for a in $("$rootfs/bin/busybox" --list); do
-    [ "$a" = busybox ] || ln -s busybox "$rootfs/bin/$a"
-done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
-echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >>"$rootfs/etc/passwd"
-printf 'root:x:0:\nnobody:x:65534:\n' >"$rootfs/etc/group"
+make_rootfs "$rootfs"
 tar -C "$rootfs" -cf "$WORK/rootfs.tar" .
 pm import -q "$WORK/rootfs.tar" "$IMAGE" >/dev/null || { echo "podman import failed" >&2; exit 1; }
 
