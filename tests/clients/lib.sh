@@ -43,6 +43,8 @@ SUITE=$(basename "$0" .sh)
 WORK=$(mktemp -d "/tmp/brig-$SUITE.XXXXXX")
 CGROUP_PARENT="brig-$SUITE-$$"
 mkdir -p "$WORK/logs"
+# Clients may leave files in their cwd (conmon 2.1 writes `oom` there): run from $WORK.
+cd "$WORK" || exit 1
 
 if [ ! -x "$BRIG" ]; then
     echo "$0: brig binary not found at $BRIG (build it, or set BRIG=)" >&2
