@@ -167,3 +167,67 @@ fn exec_errors() {
     env.brig(&["delete", &id]).ok();
     env.assert_gone(&id);
 }
+
+#[test]
+fn exec_into_a_sub_cgroup() {
+    let env = Env::new("exec-cg");
+    let (id, _) = running(&env, "c");
+    let dirs = cgroup_dirs(&id);
+    for d in &dirs {
+        if d.exists() {
+            std::fs::create_dir(d.join("sub")).unwrap();
+            // A new v1 cpuset starts empty and takes no task: give it its parent's.
+            for f in ["cpuset.cpus", "cpuset.mems"] {
+                if let Ok(v) = std::fs::read_to_string(d.join(f)) {
+                    let sub = d.join("sub").join(f);
+                    if !d.join("cgroup.controllers").exists() {
+                        std::fs::write(sub, v.trim()).unwrap();
+                    }
+                }
+            }
+        }
+    }
+    // A plain path: every hierarchy's sub-cgroup.
+    let r = env.brig(&["exec", "--cgroup", "sub", &id, "cat", "/proc/self/cgroup"]);
+    r.ok();
+    let want = format!("/brig-test/{id}/sub");
+    for line in r.stdout.lines() {
+        assert!(line.ends_with(&want), "{line} in\n{}", r.stdout);
+    }
+    if layout() == Layout::V2 {
+        env.brig(&["exec", "--cgroup", "memory:sub", &id, "true"])
+            .fails_with("a controller-specific sub-cgroup needs cgroup v1");
+    } else {
+        // One v1 controller's sub-cgroup; the others stay in the container's cgroup.
+        let r = env.brig(&[
+            "exec",
+            "--cgroup",
+            "pids:sub",
+            &id,
+            "cat",
+            "/proc/self/cgroup",
+        ]);
+        r.ok();
+        for line in r.stdout.lines() {
+            let in_sub = line
+                .split(':')
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .any(|c| c == "pids");
+            assert_eq!(line.ends_with(&want), in_sub, "{line} in\n{}", r.stdout);
+        }
+        env.brig(&["exec", "--cgroup", "nosuchctl:sub", &id, "true"])
+            .fails_with("no v1 hierarchy has `nosuchctl`");
+    }
+    env.brig(&["exec", "--cgroup", "missing", &id, "true"])
+        .fails_with("does not exist");
+    env.brig(&["exec", "--cgroup", "../x", &id, "true"])
+        .fails_with("relative path without `..`");
+    // delete removes the sub-cgroups with the container's.
+    env.brig(&["delete", "-f", &id]).ok();
+    env.assert_gone(&id);
+    for d in &dirs {
+        assert!(!d.exists(), "{} left behind", d.display());
+    }
+}

@@ -47,6 +47,8 @@ pub struct ExecOptions {
     pub ignore_paused: bool,
     pub apparmor: Option<String>,
     pub process_label: Option<String>,
+    /// `--cgroup [<controller>:]<path>`: run in existing sub-cgroups of the container's.
+    pub cgroup: Vec<String>,
 }
 
 const ORDER: [(&str, CloneFlags); 8] = [
@@ -156,6 +158,15 @@ pub fn exec(mut opts: ExecOptions) -> Result<i32> {
             })
         }
     }
+    let cgroup = match cgroup_of(&st) {
+        Some(cg) if !opts.cgroup.is_empty() => Some(cg.sub_cgroup(&opts.cgroup)?),
+        None if !opts.cgroup.is_empty() => {
+            return Err(ContainerError::Config(
+                "--cgroup: the container has no cgroup".into(),
+            ))
+        }
+        cg => cg,
+    };
     let process = process_for(&opts, &dir)?;
     let spec = load_spec(&dir);
     drop(dir);
@@ -259,7 +270,6 @@ pub fn exec(mut opts: ExecOptions) -> Result<i32> {
         nix::sched::setns(fd.as_fd(), *flag).ctx("setns", name)?;
         restore.push((*flag, OwnedFd::from(own)));
     }
-    let cgroup = cgroup_of(&st);
     let cgroup_fd = cgroup.as_ref().and_then(|c| c.clone_into_fd());
     let keep: Vec<i32> = [theirs.as_raw_fd()]
         .into_iter()

@@ -46,8 +46,8 @@ pub struct Args {
     pub cap: Vec<String>,
     #[arg(long = "preserve-fds", default_value_t = 0)]
     pub preserve_fds: i32,
-    /// Accepted for runc compatibility (sub-cgroup selection is not supported)
-    #[arg(long, hide = true)]
+    /// Run in an existing sub-cgroup of the container's: `[<controller>[,...]:]<path>` (repeatable)
+    #[arg(long, value_name = "[CONTROLLER:]PATH")]
     pub cgroup: Vec<String>,
     /// Allow exec in a paused container
     #[arg(long = "ignore-paused")]
@@ -100,6 +100,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Outcome {
         ignore_paused: args.ignore_paused,
         apparmor: args.apparmor,
         process_label: args.process_label,
+        cgroup: args.cgroup,
     };
     match libcontainer::exec::exec(opts) {
         Ok(code) => Ok(code.clamp(0, 255) as u8),

@@ -289,6 +289,71 @@ impl Cgroup {
             .then_some(Place::V2(u.path.as_path()))
     }
 
+    /// `exec --cgroup`: this cgroup with existing sub-cgroups of it chosen, from runc's
+    /// `[<controller>[,<controller>...]:]<path>` values. A plain path serves every hierarchy; a
+    /// controller-prefixed one only the v1 hierarchy of those controllers (a pure v2 host takes
+    /// the plain form only, as runc). The sub-cgroup must exist and stay below the container's.
+    pub fn sub_cgroup(&self, specs: &[String]) -> Result<Cgroup, CgroupError> {
+        let bad = |reason: String| CgroupError::Unsupported {
+            field: "--cgroup".to_string(),
+            reason,
+        };
+        let mut all: Option<&str> = None;
+        let mut per: Vec<(&str, &str)> = Vec::new();
+        for spec in specs {
+            let (ctrls, path) = match spec.split_once(':') {
+                Some((c, p)) => (Some(c), p),
+                None => (None, spec.as_str()),
+            };
+            let rel = Path::new(path);
+            if path.is_empty()
+                || rel.is_absolute()
+                || rel
+                    .components()
+                    .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            {
+                return Err(bad(format!(
+                    "`{spec}`: the sub-cgroup must be a relative path without `..`"
+                )));
+            }
+            match ctrls {
+                None => all = Some(path),
+                Some(list) => {
+                    if self.layout == HostLayout::V2 {
+                        return Err(bad(format!(
+                            "`{spec}`: a controller-specific sub-cgroup needs cgroup v1"
+                        )));
+                    }
+                    for c in list.split(',') {
+                        if self.v1_path(c).is_none() {
+                            return Err(bad(format!("`{spec}`: no v1 hierarchy has `{c}`")));
+                        }
+                        per.push((c, path));
+                    }
+                }
+            }
+        }
+        let mut out = self.clone();
+        let hierarchies = out.v1.iter_mut().chain(out.unified.as_mut());
+        for h in hierarchies {
+            let sub = per
+                .iter()
+                .find(|(c, _)| h.controllers.iter().any(|hc| hc == c))
+                .map(|(_, p)| *p)
+                .or(all);
+            if let Some(sub) = sub {
+                h.path.push(sub);
+                if !h.path.is_dir() {
+                    return Err(bad(format!(
+                        "sub-cgroup `{}` does not exist",
+                        h.path.display()
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The container's distinct directories, v1 hierarchies first, then cgroup2 (e.g. for bind mounts
     /// of the container's own cgroups into its /sys/fs/cgroup).
     pub fn dirs(&self) -> Vec<&Path> {
