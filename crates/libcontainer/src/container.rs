@@ -449,7 +449,7 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
         write_id_maps(child, &uid_map, &gid_map)?;
     }
     match ToInit::Go(if fast_path { child } else { 0 }).send(sock) {
-        Err(SyncError::Closed) => return Err(ContainerError::Init(died_early(child, 0))),
+        Err(SyncError::Closed) => return Err(ContainerError::Init(died_early(child, 0, &cgroup))),
         r => r?,
     }
     let mut init_pid = if fast_path { child } else { 0 };
@@ -457,7 +457,7 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
         let msg = match FromInit::recv(sock) {
             Ok(m) => m,
             Err(SyncError::Closed) => {
-                return Err(ContainerError::Init(died_early(child, init_pid)))
+                return Err(ContainerError::Init(died_early(child, init_pid, &cgroup)))
             }
             Err(e) => return Err(e.into()),
         };
@@ -517,12 +517,21 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
     Ok(st)
 }
 
-/// Describe an init that closed the sync socket without a word.
-fn died_early(child: i32, init: i32) -> String {
+/// Describe an init that closed the sync socket without a word. Its cgroup's limits already
+/// hold while it sets up: one killed by the OOM killer there says so (runc, which applies them
+/// later, fails the write of a limit below the current usage instead).
+fn died_early(child: i32, init: i32, cgroup: &Cgroup) -> String {
     let pid = if init > 0 { init } else { child };
     match waitpid(Pid::from_raw(pid), None) {
         Ok(WaitStatus::Exited(_, code)) => {
             format!("container init exited with status {code} before it was ready")
+        }
+        Ok(WaitStatus::Signaled(_, Signal::SIGKILL, _))
+            if cgroup.oom_count().is_ok_and(|n| n > 0) =>
+        {
+            "container init was killed by the OOM killer before it was ready: \
+             linux.resources.memory.limit is below what the container needs to start"
+                .to_string()
         }
         Ok(WaitStatus::Signaled(_, sig, _)) => {
             format!("container init was killed by {sig} before it was ready")
