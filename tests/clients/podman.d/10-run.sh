@@ -757,7 +757,7 @@ t_update_more() {
     rc=0
     out=$(pmr update --cpu-rt-runtime 1000 "$c" 2>&1) || rc=$?
     [ "$rc" != 0 ] || fail "update of cpu.rt_runtime_us succeeded: $out"
-    check_match "error names the file" "$out" 'rt_runtime_us'
+    check_match "error names the setting" "$out" 'rt_runtime_us|realtimeRuntime'
     check_eq "still running" "$(lc_state "$c")" running
     # no update of a stopped container
     pmr stop -t 0 "$c" >/dev/null
