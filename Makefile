@@ -65,7 +65,7 @@ VM_LAYOUT ?= all
 test-vm: build
 	tests/vm/build-tests.sh target/vm/tests.list -- --workspace --exclude brig
 	(cd conformance && cargo build --release --locked --quiet)
-	BRIG_VM_TEST_LIST=$(CURDIR)/target/vm/tests.list tests/vm/run.sh $(VM_LAYOUT)
+	BRIG_VM_TIMEOUT=$${BRIG_VM_TIMEOUT:-3600} BRIG_VM_TEST_LIST=$(CURDIR)/target/vm/tests.list tests/vm/run.sh $(VM_LAYOUT)
 
 test: deps lint test-unit test-integration conformance test-clients test-vm
 

@@ -212,10 +212,10 @@ fn failed_create_leaves_no_cgroup_mount_or_process() {
 fn a_memory_limit_too_low_to_start_says_so() {
     let env = Env::new("err-oom");
     let id = env.id("oom");
-    // The init runs in its cgroup, limits applied, from its first instruction: 100 KiB cannot
+    // The init runs in its cgroup, limits applied, from its first instruction: one page cannot
     // hold its setup, and the kernel's OOM killer ends it.
     let b = env.bundle(&id, &["true"], |c| {
-        c["linux"]["resources"]["memory"] = json!({"limit": 102400, "swap": 102400})
+        c["linux"]["resources"]["memory"] = json!({"limit": 4096, "swap": 4096})
     });
     env.create(&id, &b).fails_with(
         "container init was killed by the OOM killer before it was ready: \

@@ -199,8 +199,8 @@ use_path_runtime() {
     mv "$WORK/bin/runc.new" "$WORK/bin/runc"
     on_exit no_path_runtime
 }
-# The container's cgroup directory in a v1 controller's hierarchy.
-cgdir() { echo "/sys/fs/cgroup/$1/$CGROUP_PARENT/$2"; }
+# The container's cgroup directory holding a controller's files (v1 hierarchy or cgroup2).
+cgdir() { cg_dir "$1" "/$CGROUP_PARENT/$2"; }
 # A full OCI spec for `ctr run/create --config`: runc's default spec, rootfs = the image rootfs
 # (read-only, shared by the containers: a tmpfs on /tmp), our cgroup; $3 = a jq filter applied
 # last.

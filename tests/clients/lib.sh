@@ -130,6 +130,32 @@ make_rootfs() {
     printf 'root:x:0:\nnobody:x:65534:\n' >"$r/etc/group"
 }
 
+# Cgroup files of a container, on this host's layout: a pure cgroup2 host, or v1 hierarchies at
+# /sys/fs/cgroup/<controller> (the cgroup2 mount of a hybrid host holds no controller we read).
+cg_v2() { [ -e /sys/fs/cgroup/cgroup.controllers ]; }
+# cg_dir CONTROLLER REL: the directory of cgroup REL (/parent/id) that holds CONTROLLER's files.
+cg_dir() { if cg_v2; then echo "/sys/fs/cgroup$2"; else echo "/sys/fs/cgroup/$1$2"; fi; }
+# cg_of PID CONTROLLER: PID's cgroup (REL) for CONTROLLER.
+cg_of() {
+    if cg_v2; then
+        awk -F: '$1 == "0" { print $3 }' "/proc/$1/cgroup"
+    else
+        awk -F: -v c="$2" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$1/cgroup"
+    fi
+}
+# cg_read CONTROLLER REL V1FILE V2FILE: the value of the setting, from the file this host has.
+cg_read() { if cg_v2; then cat "/sys/fs/cgroup$2/$4"; else cat "/sys/fs/cgroup/$1$2/$3"; fi; }
+# cg_frozen REL: FROZEN or THAWED.
+cg_frozen() {
+    if cg_v2; then
+        if [ "$(cat "/sys/fs/cgroup$1/cgroup.freeze")" = 1 ]; then echo FROZEN; else echo THAWED; fi
+    else
+        cat "/sys/fs/cgroup/freezer$1/freezer.state"
+    fi
+}
+# cpu.weight for cpu.shares S, as runc 1.1 (and brig) convert it on cgroup2.
+cg_weight() { echo $((1 + (($1 - 2) * 9999) / 262142)); }
+
 # --- inside a scenario ---------------------------------------------------------------------
 SCENARIO_CLEANUP=()
 on_exit() { SCENARIO_CLEANUP+=("$*"); }

@@ -21,7 +21,7 @@ t_run_detached() {
     # The runtime the shim ran is the scenario's: it knows the container under the shim's --root.
     check_eq "$RT state status" "$(rt_status "$id")" running
     check_eq "$RT state pid" "$(rt_state "$id" | jq -r .pid)" "$pid"
-    check_eq "container's cgroup" "$(grep -E '^[0-9]+:pids:' "/proc/$pid/cgroup" | cut -d: -f3)" "/$CGROUP_PARENT/$id"
+    check_eq "container's cgroup" "$(cg_of "$pid" pids)" "/$CGROUP_PARENT/$id"
 }
 
 scenario run_tty

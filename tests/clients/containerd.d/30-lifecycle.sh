@@ -77,7 +77,7 @@ t_pause_resume() {
     c task pause "$id"
     check_eq "ctr status" "$(task_status "$id")" PAUSED
     check_eq "$RT state" "$(rt_status "$id")" paused
-    check_eq "freezer.state" "$(cat "$(cgdir freezer "$id")/freezer.state")" FROZEN
+    check_eq "freezer state" "$(cg_frozen "/$CGROUP_PARENT/$id")" FROZEN
     pid=$(task_pid "$id")
     a=$(cat "/proc/$pid/root/tmp/count")
     sleep 0.5
@@ -87,7 +87,7 @@ t_pause_resume() {
     check_eq "ctr status after resume" "$(task_status "$id")" RUNNING
     check_eq "$RT state after resume" "$(rt_status "$id")" running
     wait_for "counter moves again" 30 test "$(cat "/proc/$pid/root/tmp/count")" != "$b"
-    check_eq "freezer.state after resume" "$(cat "$(cgdir freezer "$id")/freezer.state")" THAWED
+    check_eq "freezer state after resume" "$(cg_frozen "/$CGROUP_PARENT/$id")" THAWED
 }
 
 scenario ps
@@ -158,7 +158,7 @@ t_create_then_start() {
     check_eq "init's command" "$(tr '\0' ' ' <"/proc/$pid/cmdline")" "sleep 1000 "
     check_eq "$RT state under the shim's default root" \
         "$(rt_status "$id" "$WORK/run/containerd/runc/$CONTAINERD_NAMESPACE")" running
-    check_eq "cgroup from the spec" "$(grep -E '^[0-9]+:memory:' "/proc/$pid/cgroup" | cut -d: -f3)" "/$CGROUP_PARENT/$id"
+    check_eq "cgroup from the spec" "$(cg_of "$pid" memory)" "/$CGROUP_PARENT/$id"
     check_match "$RT ran from PATH with the default root" "$(grep ' start ' "$PATH_LOG")" \
         "^--root /run/containerd/runc/$CONTAINERD_NAMESPACE --log .*/log.json --log-format json start $id\$"
     c task kill -s SIGKILL "$id"

@@ -317,7 +317,11 @@ t_cgroupns() {
     check_match "private: entries" "$out" '^[0-9]+:'
     if grep -v ':/$' <<<"$out" | grep -q .; then fail "private cgroupns shows paths: $out"; fi
     out=$(prun --cgroupns host "$IMAGE" cat /proc/self/cgroup)
-    check_match "host: our cgroup parent" "$out" "^[0-9]+:[^:]*memory[^:]*:/$CGROUP_PARENT/"
+    if cg_v2; then
+        check_match "host: our cgroup parent" "$out" "^0::/$CGROUP_PARENT/"
+    else
+        check_match "host: our cgroup parent" "$out" "^[0-9]+:[^:]*memory[^:]*:/$CGROUP_PARENT/"
+    fi
     mine=$(readlink /proc/self/ns/cgroup)
     out=$(prun --cgroupns host "$IMAGE" readlink /proc/self/ns/cgroup)
     check_eq "host cgroup ns" "$out" "$mine"
@@ -498,7 +502,14 @@ t_ns_join() {
 
 scenario cgroup_resources
 t_cgroup_resources() {
-    out=$(prun --cpus 0.5 --cpu-shares 512 --memory 64m --memory-swap 96m --memory-reservation 32m "$IMAGE" sh -c '
+    opts="--cpus 0.5 --cpu-shares 512 --memory 64m --memory-swap 96m --memory-reservation 32m"
+    if cg_v2; then
+        # podman's default on cgroup2 is a private cgroup namespace: /sys/fs/cgroup is ours.
+        out=$(prun $opts "$IMAGE" sh -c 'cd /sys/fs/cgroup; cat cpu.max cpu.weight memory.max memory.low memory.swap.max' | tr '\n' ' ')
+        check_eq "cpu.max, weight, memory max/low/swap" "$out" "50000 100000 $(cg_weight 512) 67108864 33554432 33554432 "
+        return
+    fi
+    out=$(prun $opts "$IMAGE" sh -c '
         cd /sys/fs/cgroup
         cat cpu/cpu.cfs_quota_us cpu/cpu.cfs_period_us cpu/cpu.shares memory/memory.limit_in_bytes memory/memory.soft_limit_in_bytes
         cat memory/memory.memsw.limit_in_bytes 2>/dev/null || echo no-memsw' | tr '\n' ' ')
@@ -512,13 +523,19 @@ t_update_via_runtime() {
     on_exit "pm rm -f -t 0 $name >/dev/null 2>&1"
     pmr run -d --name "$name" $CG --memory 64m --cpu-shares 512 --cpus 0.5 "$IMAGE" sleep 600 >/dev/null
     wait_for "$name running" 30 pm exec "$name" true
-    cg='cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes cpu/cpu.shares cpu/cpu.cfs_quota_us'
+    if cg_v2; then
+        cg='cd /sys/fs/cgroup; cat memory.max cpu.weight cpu.max'
+        before="67108864 $(cg_weight 512) 50000 100000 " after="134217728 $(cg_weight 256) 150000 100000 "
+    else
+        cg='cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes cpu/cpu.shares cpu/cpu.cfs_quota_us'
+        before="67108864 512 50000 " after="134217728 256 150000 "
+    fi
     out=$(pm exec "$name" sh -c "$cg" | tr '\n' ' ')
-    check_eq "before" "$out" "67108864 512 50000 "
+    check_eq "before" "$out" "$before"
     # podman update -> `RUNTIME update --resources=FILE ID` (podman remembers the runtime).
     pm update --memory 128m --cpu-shares 256 --cpus 1.5 "$name" >/dev/null
     out=$(pm exec "$name" sh -c "$cg" | tr '\n' ' ')
-    check_eq "after podman update" "$out" "134217728 256 150000 "
+    check_eq "after podman update" "$out" "$after"
 }
 
 scenario umask

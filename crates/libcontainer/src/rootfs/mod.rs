@@ -346,7 +346,10 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 /// A `cgroup` mount: with a private cgroup namespace, real cgroup filesystems (rooted at the
-/// container's cgroup); without, bind mounts of the container's own cgroup directories.
+/// container's cgroup). Without one: on a pure v2 host a real cgroup2 mount too, showing the
+/// whole tree as runc and crun do (so `/sys/fs/cgroup` + the path in `/proc/self/cgroup` is the
+/// container's cgroup), or, where that mount is refused (a user namespace), a bind mount of the
+/// container's own directory; on v1, bind mounts of the container's own cgroup directories.
 fn mount_cgroup(
     cfg: &RootfsConfig,
     root: BorrowedFd,
@@ -362,15 +365,16 @@ fn mount_cgroup(
     let base = m.flags & (MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC);
     let pure_v2 = hierarchies.len() == 1 && hierarchies[0].fstype == "cgroup2";
     if pure_v2 {
-        if cfg.new_cgroupns {
-            return sys_mount(
-                Some("cgroup2"),
-                target,
-                Some("cgroup2"),
-                base | ro,
-                None::<&str>,
-            )
-            .ctx("mount", "cgroup2");
+        let r = sys_mount(
+            Some("cgroup2"),
+            target,
+            Some("cgroup2"),
+            base | ro,
+            None::<&str>,
+        );
+        match r {
+            Err(nix::Error::EPERM | nix::Error::EBUSY) if !cfg.new_cgroupns => {}
+            r => return r.ctx("mount", "cgroup2"),
         }
         let sub = own
             .lines()
