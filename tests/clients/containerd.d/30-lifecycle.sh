@@ -15,38 +15,36 @@ bg_run() {
     wait_for "$id running" 30 grep -q ready "$out"
 }
 
-scenario kill_default
-t_kill_default() {
-    local id=$RT-killterm out=$WORK/killterm-$RT.out
+# kill_case NAME [KILL ARGS...]: run the trapper attached, `ctr task kill` it with ARGS; sets
+# $out (the init's output) and $rc (ctr run's exit status).
+kill_case() {
+    local id=$RT-$1
+    shift
+    out=$WORK/$id.out
     ids "$id"
     bg_run "$id" "$out" -- sh -c "$TRAPPER"
-    c task kill "$id"
+    c task kill "$@" "$id"
     rc=0
     wait "$bg" || rc=$?
+}
+
+scenario kill_default
+t_kill_default() {
+    kill_case killterm
     check_match "the init saw SIGTERM (ctr's default)" "$(cat "$out")" '^got-term$'
     check_eq "exit code through ctr run" "$rc" 42
 }
 
 scenario kill_usr1
 t_kill_usr1() {
-    local id=$RT-killusr1 out=$WORK/killusr1-$RT.out
-    ids "$id"
-    bg_run "$id" "$out" -- sh -c "$TRAPPER"
-    c task kill -s SIGUSR1 "$id"
-    rc=0
-    wait "$bg" || rc=$?
+    kill_case killusr1 -s SIGUSR1
     check_match "the trap ran" "$(cat "$out")" '^got-usr1$'
     check_eq "exit code" "$rc" 43
 }
 
 scenario kill_sigkill
 t_kill_sigkill() {
-    local id=$RT-killkill out=$WORK/killkill-$RT.out
-    ids "$id"
-    bg_run "$id" "$out" -- sh -c "$TRAPPER"
-    c task kill -s SIGKILL "$id"
-    rc=0
-    wait "$bg" || rc=$?
+    kill_case killkill -s SIGKILL
     check_eq "exit code 128+9" "$rc" 137
     check_eq "no trap output" "$(grep -c got- "$out" || true)" 0
 }
