@@ -20,7 +20,7 @@ release:
 # runtimes; podman, conmon, containerd and friends as real clients; hyperfine for benchmarks;
 # qemu for the VM test bed). Installs only what is missing.
 DEB_PKGS := busybox-static runc crun hyperfine time qemu-system-x86 \
-	podman conmon catatonit slirp4netns containernetworking-plugins containerd python3
+	podman conmon catatonit slirp4netns containernetworking-plugins containerd python3 jq util-linux
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
