@@ -506,13 +506,24 @@ fn events_reports_an_oom_and_ends_when_the_container_stops() {
 }
 
 /// The container's own view of its limits, through its /sys/fs/cgroup mount: (file name in the
-/// rootfs's /tmp, path inside the container) for memory, pids and the cpu quota on this layout.
+/// rootfs's /tmp, path inside the container, for a shell) for memory, pids and the cpu quota on
+/// this layout. Without a cgroup namespace, cgroup2 is the whole tree there (as with runc): the
+/// container's directory is the path in /proc/self/cgroup.
 fn inside_files() -> [(&'static str, &'static str); 3] {
     if layout() == Layout::V2 {
         [
-            ("mem", "/sys/fs/cgroup/memory.max"),
-            ("pids", "/sys/fs/cgroup/pids.max"),
-            ("cpu", "/sys/fs/cgroup/cpu.max"),
+            (
+                "mem",
+                "/sys/fs/cgroup$(grep ^0:: /proc/self/cgroup | cut -d: -f3)/memory.max",
+            ),
+            (
+                "pids",
+                "/sys/fs/cgroup$(grep ^0:: /proc/self/cgroup | cut -d: -f3)/pids.max",
+            ),
+            (
+                "cpu",
+                "/sys/fs/cgroup$(grep ^0:: /proc/self/cgroup | cut -d: -f3)/cpu.max",
+            ),
         ]
     } else {
         [
