@@ -158,6 +158,24 @@ fn exec_errors() {
         "{}",
         r.stderr
     );
+    // A script whose interpreter is missing: execve's ENOENT is about the interpreter.
+    let r = env.brig(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "printf '#!/no/interp\\n' > /tmp/bad.sh; chmod 755 /tmp/bad.sh",
+    ]);
+    r.ok();
+    let r = env.brig(&["exec", &id, "/tmp/bad.sh"]);
+    assert_eq!(r.code, 127, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "exec: `/tmp/bad.sh`: no such file or directory (its interpreter or dynamic loader is missing)"
+        ),
+        "{}",
+        r.stderr
+    );
     env.brig(&["exec", "ghost", "true"])
         .fails_with("container `ghost` does not exist");
     env.brig(&["kill", &id, "KILL"]).ok();
@@ -223,7 +241,24 @@ fn exec_into_a_sub_cgroup() {
     env.brig(&["exec", "--cgroup", "missing", &id, "true"])
         .fails_with("does not exist");
     env.brig(&["exec", "--cgroup", "../x", &id, "true"])
-        .fails_with("relative path without `..`");
+        .fails_with("must stay below the container's (no `..`)");
+    // As runc: the path is joined onto the container's cgroup; `/` is the container's own.
+    let r = env.brig(&["exec", "--cgroup", "/", &id, "cat", "/proc/self/cgroup"]);
+    r.ok();
+    assert!(
+        r.stdout
+            .lines()
+            .all(|l| l.ends_with(&format!("/brig-test/{id}"))),
+        "{}",
+        r.stdout
+    );
+    let r = env.brig(&["exec", "--cgroup", "/sub", &id, "cat", "/proc/self/cgroup"]);
+    r.ok();
+    assert!(r.stdout.lines().all(|l| l.ends_with(&want)), "{}", r.stdout);
+    env.brig(&[
+        "exec", "--cgroup", "sub", "--cgroup", "pids:sub", &id, "true",
+    ])
+    .fails_with("missing <controller>: prefix");
     // delete removes the sub-cgroups with the container's.
     env.brig(&["delete", "-f", &id]).ok();
     env.assert_gone(&id);

@@ -65,7 +65,7 @@ fn tmpfs_modes_copy_up_and_read_only() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new("tmpfs");
     let id = env.id("t");
-    let script = "stat -c '%n %a' /old /old/sub /new /newcp /oldro; ls /old /oldro; grep -E ' /(old|new|newcp|oldro) ' /proc/mounts; touch /oldro/x 2>&1; true";
+    let script = "stat -c '%n %a' /old /old/sub /new /newcp /oldro; ls /old /oldro; grep -E ' /(old|new|newcp|oldro) ' /proc/mounts; touch /oldro/x 2>&1; touch /rotmp/x 2>&1; touch /rotmp/inner/y && echo inner-written; true";
     let b = env.bundle(&id, &["sh", "-c", script], |c| {
         let m = c["mounts"].as_array_mut().unwrap();
         for (dest, opts) in [
@@ -73,6 +73,9 @@ fn tmpfs_modes_copy_up_and_read_only() {
             ("/new", json!(["mode=1770"])),
             ("/newcp", json!(["mode=700", "tmpcopyup"])),
             ("/oldro", json!(["mode=1770", "tmpcopyup", "ro", "nosuid"])),
+            // a read-only tmpfs with a later mount inside: made read-only last, as runc
+            ("/rotmp", json!(["ro"])),
+            ("/rotmp/inner", json!([])),
         ] {
             m.push(
                 json!({"destination": dest, "type": "tmpfs", "source": "tmpfs", "options": opts}),
@@ -93,6 +96,8 @@ fn tmpfs_modes_copy_up_and_read_only() {
         "/old:\nsub\n",
         "/oldro:\nkept\n",
         "touch: /oldro/x: Read-only file system",
+        "touch: /rotmp/x: Read-only file system",
+        "inner-written",
         // newer kernels add options after mode= (inode64)
         "tmpfs /old tmpfs rw,relatime,mode=1770",
         "tmpfs /oldro tmpfs ro,nosuid,relatime,mode=1770",

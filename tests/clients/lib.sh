@@ -103,15 +103,19 @@ remove_cgroups() {
     for base in /sys/fs/cgroup /sys/fs/cgroup/*; do
         dir="$base/$rel"
         [ -d "$dir" ] || continue
+        # Thaw top-down (a frozen parent keeps its children frozen), kill, then remove
+        # deepest-first.
+        for d in $(find "$dir" -type d 2>/dev/null); do
+            [ -e "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
+            [ -e "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
+        done
         for d in $(find "$dir" -depth -type d 2>/dev/null); do
             if [ -e "$d/cgroup.procs" ]; then
                 for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
             fi
         done
         for d in $(find "$dir" -depth -type d 2>/dev/null); do
-            [ -e "$d/cgroup.freeze" ] && echo 0 >"$d/cgroup.freeze" 2>/dev/null
-            [ -e "$d/freezer.state" ] && echo THAWED >"$d/freezer.state" 2>/dev/null
-            rmdir "$d" 2>/dev/null || { sleep 0.2; rmdir "$d" 2>/dev/null || true; }
+            rmdir "$d" 2>/dev/null || { sleep 0.5; rmdir "$d" 2>/dev/null || true; }
         done
     done
 }

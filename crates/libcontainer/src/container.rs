@@ -414,6 +414,9 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
         flags = CloneFlags::empty();
     }
     let cgroup_fd = cgroup.clone_into_fd();
+    // OOM kills so far in the cgroup (a given cgroupsPath may have a history): died_early
+    // blames the memory limit only for new ones.
+    let ooms_before = cgroup.oom_count().unwrap_or(0);
     let keep: Vec<i32> = [cfg.sync.as_raw_fd(), cfg.fifo.as_raw_fd()]
         .into_iter()
         .chain(cfg.console.as_ref().map(|c| c.as_raw_fd()))
@@ -449,7 +452,14 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
         write_id_maps(child, &uid_map, &gid_map)?;
     }
     match ToInit::Go(if fast_path { child } else { 0 }).send(sock) {
-        Err(SyncError::Closed) => return Err(ContainerError::Init(died_early(child, 0, &cgroup))),
+        Err(SyncError::Closed) => {
+            return Err(ContainerError::Init(died_early(
+                child,
+                0,
+                &cgroup,
+                ooms_before,
+            )))
+        }
         r => r?,
     }
     let mut init_pid = if fast_path { child } else { 0 };
@@ -457,7 +467,12 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
         let msg = match FromInit::recv(sock) {
             Ok(m) => m,
             Err(SyncError::Closed) => {
-                return Err(ContainerError::Init(died_early(child, init_pid, &cgroup)))
+                return Err(ContainerError::Init(died_early(
+                    child,
+                    init_pid,
+                    &cgroup,
+                    ooms_before,
+                )))
             }
             Err(e) => return Err(e.into()),
         };
@@ -520,14 +535,14 @@ pub fn create(mut opts: CreateOptions, log: &dyn Fn(tracing::Level, &str)) -> Re
 /// Describe an init that closed the sync socket without a word. Its cgroup's limits already
 /// hold while it sets up: one killed by the OOM killer there says so (runc, which applies them
 /// later, fails the write of a limit below the current usage instead).
-fn died_early(child: i32, init: i32, cgroup: &Cgroup) -> String {
+fn died_early(child: i32, init: i32, cgroup: &Cgroup, ooms_before: u64) -> String {
     let pid = if init > 0 { init } else { child };
     match waitpid(Pid::from_raw(pid), None) {
         Ok(WaitStatus::Exited(_, code)) => {
             format!("container init exited with status {code} before it was ready")
         }
         Ok(WaitStatus::Signaled(_, Signal::SIGKILL, _))
-            if cgroup.oom_count().is_ok_and(|n| n > 0) =>
+            if cgroup.oom_count().is_ok_and(|n| n > ooms_before) =>
         {
             "container init was killed by the OOM killer before it was ready: \
              linux.resources.memory.limit is below what the container needs to start"

@@ -335,7 +335,8 @@ pub fn exec(mut opts: ExecOptions) -> Result<i32> {
                 Ok(FromInit::Failed { errno, what }) => {
                     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
                     // 127/126 for a program that is missing / not executable (the init's
-                    // `exec: ` errors), as runc and shells do.
+                    // `exec: ` errors), as crun does and as podman derives them from runc's
+                    // message (runc itself exits 255 for any exec that failed to start).
                     let code = match errno {
                         libc::ENOENT if what.starts_with("exec: ") => 127,
                         libc::EACCES if what.starts_with("exec: ") => 126,

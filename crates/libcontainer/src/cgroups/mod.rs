@@ -11,6 +11,7 @@ mod devices;
 mod files;
 mod oom;
 mod path;
+pub(crate) use path::unescape as unescape_mountinfo;
 mod stats;
 mod v1;
 mod v2;
@@ -290,9 +291,11 @@ impl Cgroup {
     }
 
     /// `exec --cgroup`: this cgroup with existing sub-cgroups of it chosen, from runc's
-    /// `[<controller>[,<controller>...]:]<path>` values. A plain path serves every hierarchy; a
-    /// controller-prefixed one only the v1 hierarchy of those controllers (a pure v2 host takes
-    /// the plain form only, as runc). The sub-cgroup must exist and stay below the container's.
+    /// `[<controller>[,<controller>...]:]<path>` values. The path is joined onto the container's
+    /// cgroup (`/` or empty = the container's own); a plain path serves every hierarchy and may
+    /// only be given alone; a controller-prefixed one serves the v1 hierarchy of those
+    /// controllers (a pure v2 host takes the plain form only, as runc). The sub-cgroup must
+    /// exist and stay below the container's (no `..`).
     pub fn sub_cgroup(&self, specs: &[String]) -> Result<Cgroup, CgroupError> {
         let bad = |reason: String| CgroupError::Unsupported {
             field: "--cgroup".to_string(),
@@ -305,18 +308,21 @@ impl Cgroup {
                 Some((c, p)) => (Some(c), p),
                 None => (None, spec.as_str()),
             };
-            let rel = Path::new(path);
-            if path.is_empty()
-                || rel.is_absolute()
-                || rel
-                    .components()
-                    .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            let path = path.trim_start_matches('/');
+            if Path::new(path)
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
             {
                 return Err(bad(format!(
-                    "`{spec}`: the sub-cgroup must be a relative path without `..`"
+                    "`{spec}`: the sub-cgroup must stay below the container's (no `..`)"
                 )));
             }
             match ctrls {
+                None if specs.len() > 1 => {
+                    return Err(bad(format!(
+                        "`{spec}`: missing <controller>: prefix (a plain path must be given alone)"
+                    )))
+                }
                 None => all = Some(path),
                 Some(list) => {
                     if self.layout == HostLayout::V2 {
@@ -325,6 +331,12 @@ impl Cgroup {
                         )));
                     }
                     for c in list.split(',') {
+                        if c.is_empty() {
+                            return Err(bad(format!("`{spec}`: empty controller name")));
+                        }
+                        if per.iter().any(|(seen, _)| *seen == c) {
+                            return Err(bad(format!("`{spec}`: controller `{c}` given twice")));
+                        }
                         if self.v1_path(c).is_none() {
                             return Err(bad(format!("`{spec}`: no v1 hierarchy has `{c}`")));
                         }
@@ -341,7 +353,7 @@ impl Cgroup {
                 .find(|(c, _)| h.controllers.iter().any(|hc| hc == c))
                 .map(|(_, p)| *p)
                 .or(all);
-            if let Some(sub) = sub {
+            if let Some(sub) = sub.filter(|p| !p.is_empty()) {
                 h.path.push(sub);
                 if !h.path.is_dir() {
                     return Err(bad(format!(

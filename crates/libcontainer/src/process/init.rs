@@ -93,6 +93,11 @@ pub enum InitError {
     /// A program named by a path (it has a `/`) that does not exist: no $PATH search happened.
     #[error("exec: `{0}`: stat {0}: no such file or directory")]
     NoSuchFile(String),
+    /// The program exists but execve says ENOENT: its interpreter (`#!`) or loader is missing.
+    #[error(
+        "exec: `{0}`: no such file or directory (its interpreter or dynamic loader is missing)"
+    )]
+    NoInterpreter(String),
     #[error("exec: `{0}`: permission denied")]
     NotExecutable(String),
     #[error("process.cwd `{path}`: {source}")]
@@ -107,7 +112,9 @@ impl InitError {
     pub(crate) fn errno(&self) -> i32 {
         match self {
             InitError::Sys(e) => e.errno as i32,
-            InitError::NotFound(_) | InitError::NoSuchFile(_) => libc::ENOENT,
+            InitError::NotFound(_) | InitError::NoSuchFile(_) | InitError::NoInterpreter(_) => {
+                libc::ENOENT
+            }
             InitError::NotExecutable(_) => libc::EACCES,
             _ => 0,
         }
@@ -140,7 +147,7 @@ pub fn run(cfg: InitConfig) -> ! {
         let _ = nix::unistd::write(std::io::stderr(), format!("brig: {msg}\n").as_bytes());
     }
     let code = match err {
-        InitError::NotFound(_) | InitError::NoSuchFile(_) => 127,
+        InitError::NotFound(_) | InitError::NoSuchFile(_) | InitError::NoInterpreter(_) => 127,
         InitError::NotExecutable(_) => 126,
         _ => 1,
     };
@@ -292,8 +299,8 @@ pub(crate) fn exec_program(program: &CString, args: &[CString], env: &[CString])
     let name = args[0].to_string_lossy().into_owned();
     match err {
         nix::Error::EACCES => InitError::NotExecutable(name),
-        nix::Error::ENOENT if name.contains('/') => InitError::NoSuchFile(name),
-        nix::Error::ENOENT => InitError::NotFound(name),
+        // find_program saw the file: a missing `#!` interpreter or dynamic loader.
+        nix::Error::ENOENT => InitError::NoInterpreter(name),
         e => SysError::new("execve", format!("`{}`", program.to_string_lossy()), e).into(),
     }
 }

@@ -117,27 +117,28 @@ fn make_parent_private(rootfs: &Path) -> Result<(), SysError> {
     if let Some((mp, true)) = holding_mount(&info, rootfs) {
         sys_mount(
             None::<&str>,
-            mp,
+            mp.as_str(),
             None::<&str>,
             MsFlags::MS_PRIVATE,
             None::<&str>,
         )
-        .ctx("mount(private)", mp)?;
+        .ctx("mount(private)", &mp)?;
     }
     Ok(())
 }
 
 /// The mount (mount point, whether it is shared) that `path` is on, from mountinfo text: the
 /// longest mount point that is `path` or one of its ancestors; the last one mounted wins a tie.
-fn holding_mount<'a>(mountinfo: &'a str, path: &Path) -> Option<(&'a str, bool)> {
-    let mut best: Option<(&str, bool)> = None;
+/// Mount points come unescaped (mountinfo writes a space as `\040`).
+fn holding_mount(mountinfo: &str, path: &Path) -> Option<(String, bool)> {
+    let mut best: Option<(String, bool)> = None;
     for line in mountinfo.lines() {
         let f: Vec<&str> = line.split(' ').collect();
         if f.len() < 7 {
             continue;
         }
-        let mp = f[4];
-        if path.starts_with(mp) && best.is_none_or(|(b, _)| mp.len() >= b.len()) {
+        let mp = crate::cgroups::unescape_mountinfo(f[4]);
+        if path.starts_with(&mp) && best.as_ref().is_none_or(|(b, _)| mp.len() >= b.len()) {
             let shared = f[6..]
                 .iter()
                 .take_while(|x| **x != "-")
@@ -216,7 +217,9 @@ fn mount_one(cfg: &RootfsConfig, root: BorrowedFd, m: &MountPlan) -> Result<(), 
             .as_deref()
             .map(|s| s.as_os_str())
             .unwrap_or(m.typ.as_ref());
-        // A read-only tmpfs is filled (copy-up) and chmod-ed first, then remounted read-only.
+        // A read-only tmpfs is mounted read-write: it is filled (copy-up), chmod-ed, given the
+        // mount points of later mounts and device nodes, and made read-only by `finish`, as
+        // runc's finalizeRootfs does.
         let ro_later = tmpfs && m.flags.contains(MsFlags::MS_RDONLY);
         let flags = if ro_later {
             m.flags & !MsFlags::MS_RDONLY
@@ -249,7 +252,7 @@ fn mount_one(cfg: &RootfsConfig, root: BorrowedFd, m: &MountPlan) -> Result<(), 
             }
             r => r.ctx("mount", format!("{} `{}`", m.typ, src.to_string_lossy()))?,
         }
-        if m.tmpcopyup || covered_mode.is_some() || ro_later {
+        if m.tmpcopyup || covered_mode.is_some() {
             let top = open_in_root(root, dest, 0).ctx("openat2", dest.display())?;
             let top_path = proc_fd_path(top.as_fd());
             if m.tmpcopyup {
@@ -265,16 +268,6 @@ fn mount_one(cfg: &RootfsConfig, root: BorrowedFd, m: &MountPlan) -> Result<(), 
                     nix::sys::stat::FchmodatFlags::FollowSymlink,
                 )
                 .ctx("chmod", dest.display())?;
-            }
-            if ro_later {
-                sys_mount(
-                    None::<&str>,
-                    &top_path,
-                    None::<&str>,
-                    m.flags | MsFlags::MS_REMOUNT,
-                    None::<&str>,
-                )
-                .ctx("mount(remount ro)", dest.display())?;
             }
         }
     }
@@ -349,7 +342,7 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 /// container's cgroup). Without one: on a pure v2 host a real cgroup2 mount too, showing the
 /// whole tree as runc and crun do (so `/sys/fs/cgroup` + the path in `/proc/self/cgroup` is the
 /// container's cgroup), or, where that mount is refused (a user namespace), a bind mount of the
-/// container's own directory; on v1, bind mounts of the container's own cgroup directories.
+/// host's whole cgroup2 tree, as runc; on v1, bind mounts of the container's own directories.
 fn mount_cgroup(
     cfg: &RootfsConfig,
     root: BorrowedFd,
@@ -376,15 +369,7 @@ fn mount_cgroup(
             Err(nix::Error::EPERM | nix::Error::EBUSY) if !cfg.new_cgroupns => {}
             r => return r.ctx("mount", "cgroup2"),
         }
-        let sub = own
-            .lines()
-            .find_map(|l| l.strip_prefix("0::"))
-            .unwrap_or("/");
-        let src = format!(
-            "{}{}",
-            hierarchies[0].mountpoint,
-            if sub == "/" { "" } else { sub }
-        );
+        let src = hierarchies[0].mountpoint.clone();
         sys_mount(
             Some(src.as_str()),
             target,
@@ -557,7 +542,8 @@ pub fn pivot(cfg: &RootfsConfig) -> Result<(), RootfsError> {
     Ok(())
 }
 
-/// Step 4b, after pivot: sysctls, read-only paths, masked paths, read-only root.
+/// Step 4b, after pivot: sysctls, read-only paths, masked paths, read-only tmpfs mounts,
+/// read-only root.
 pub fn finish(cfg: &RootfsConfig) -> Result<(), RootfsError> {
     for (key, value) in &cfg.sysctl {
         let path = format!("/proc/sys/{}", key.replace('.', "/"));
@@ -578,6 +564,26 @@ pub fn finish(cfg: &RootfsConfig) -> Result<(), RootfsError> {
         mask_path(p).map_err(|source| RootfsError::Path {
             field: "linux.maskedPaths",
             path: p.clone(),
+            source,
+        })?;
+    }
+    // Read-only tmpfs mounts, mounted read-write by mount_one.
+    for m in cfg
+        .mounts
+        .iter()
+        .filter(|m| !m.bind && m.typ == "tmpfs" && m.flags.contains(MsFlags::MS_RDONLY))
+    {
+        sys_mount(
+            None::<&str>,
+            &m.destination,
+            None::<&str>,
+            m.flags | MsFlags::MS_REMOUNT,
+            None::<&str>,
+        )
+        .ctx("mount(remount ro)", m.destination.display())
+        .map_err(|source| RootfsError::Mount {
+            index: m.index,
+            dest: m.destination.clone(),
             source,
         })?;
     }
@@ -692,7 +698,7 @@ pub fn cgroup_mounts(mountinfo: &str) -> Vec<CgroupMount> {
             continue;
         }
         out.push(CgroupMount {
-            mountpoint: mountpoint.to_string(),
+            mountpoint: crate::cgroups::unescape_mountinfo(mountpoint),
             fstype: fstype.to_string(),
             options,
         });
@@ -737,24 +743,24 @@ mod tests {
         // A rootfs that is a mount point: that mount itself, not the one its directory is on.
         assert_eq!(
             holding_mount(info, Path::new("/tmp/s/c1/rootfs")),
-            Some(("/tmp/s/c1/rootfs", true))
+            Some(("/tmp/s/c1/rootfs".to_string(), true))
         );
         assert_eq!(
             holding_mount(info, Path::new("/tmp/s/c2/rootfs")),
-            Some(("/tmp/s/c2/rootfs", false))
+            Some(("/tmp/s/c2/rootfs".to_string(), false))
         );
         // A plain directory: the mount it lives on; path components, not string prefixes.
         assert_eq!(
             holding_mount(info, Path::new("/tmp/s/c1/rootfs2")),
-            Some(("/", true))
+            Some(("/".to_string(), true))
         );
         assert_eq!(
             holding_mount(info, Path::new("/runner/x")),
-            Some(("/", true))
+            Some(("/".to_string(), true))
         );
         assert_eq!(
             holding_mount(info, Path::new("/run/x/rootfs")),
-            Some(("/run", true))
+            Some(("/run".to_string(), true))
         );
         // Stacked mounts: the last one wins.
         let stacked = "27 1 254:0 / / rw shared:1 - ext4 /dev/vda rw
@@ -762,7 +768,7 @@ mod tests {
 95 90 0:63 / /b/rootfs rw - tmpfs tmpfs rw";
         assert_eq!(
             holding_mount(stacked, Path::new("/b/rootfs")),
-            Some(("/b/rootfs", false))
+            Some(("/b/rootfs".to_string(), false))
         );
     }
 }
